@@ -1,0 +1,78 @@
+# pm: the portal migration toolkit.  `make check` and `make demo` are the two commands.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+VERSION := 0.1.0
+
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
+CPPFLAGS += -D_GNU_SOURCE -DPM_VERSION='"$(VERSION)"' -Ilib -I/usr/include/postgresql
+LDLIBS  := -lpq -lcsv -lz
+
+# BUILD is the output folder; SAN=1 builds with AddressSanitizer and UBSan into build/asan.
+BUILD ?= build
+ifeq ($(SAN),1)
+CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+TOOLS    := pm-extract pm-load
+LIB_SRC  := $(wildcard lib/*.c)
+LIB_OBJ  := $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+MAN      := $(wildcard man/*.[1-7])
+
+.PHONY: all tools asan deps check demo bench install uninstall clean
+all: tools
+
+tools: $(TOOLS:%=$(BUILD)/bin/%) $(UNIT_BIN)
+
+asan:
+	$(MAKE) BUILD=build/asan SAN=1 tools
+
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/lib/libpm.a: $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/%: bin/%.c $(BUILD)/lib/libpm.a $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/lib/libpm.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/lib/libpm.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/lib/libpm.a $(LDLIBS)
+
+deps:
+	@scripts/ensure-deps
+
+# Everything, twice: the plain build and the sanitizer build, against a throwaway PostgreSQL.
+check: deps
+	$(MAKE) tools
+	$(MAKE) asan
+	tests/run
+
+demo: deps
+	$(MAKE) tools
+	scripts/demo
+
+bench: deps
+	$(MAKE) tools
+	tests/bench/run $(SIZE)
+
+install: tools
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 755 $(TOOLS:%=$(BUILD)/bin/%) $(DESTDIR)$(PREFIX)/bin
+	for m in $(MAN); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}; done
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%)
+	for m in $(MAN); do rm -f $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/$${m##*/}; done
+
+clean:
+	rm -rf build

@@ -1,0 +1,91 @@
+/* pm-extract: a table of a PostgreSQL database to a pm stream on standard output. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "pm_error.h"
+#include "stream_writer.h"
+#include "table_extract.h"
+#include "tool.h"
+
+static _Noreturn void usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+		"usage: pm-extract [-d conninfo] [-n schema] -t table [-c col,...] [-o file] [-Z level]\n"
+		"                  [--where condition] [--order-by col,...] [--after value,...]\n"
+		"                  [--limit n] [--shard k/n] [--snapshot id] [--progress]\n");
+	exit(status);
+}
+
+static void parse_shard(struct extract_options *o, const char *arg)
+{
+	const char *slash = strchr(arg, '/');
+	char k[32];
+
+	if (!slash || (size_t)(slash - arg) >= sizeof k)
+		pm_die(PM_EXIT_USAGE, "--shard: \"%s\" is not K/N", arg);
+	memcpy(k, arg, (size_t)(slash - arg));
+	k[slash - arg] = '\0';
+	o->nshards = (unsigned)tool_parse_number(slash + 1, "--shard", 1, 1 << 20);
+	o->shard = (unsigned)tool_parse_number(k, "--shard", 1, o->nshards);
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_WHERE = 256, OPT_ORDER, OPT_AFTER, OPT_LIMIT, OPT_SHARD, OPT_SNAPSHOT, OPT_PROGRESS, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "dbname", required_argument, NULL, 'd' },
+		{ "schema", required_argument, NULL, 'n' },
+		{ "table", required_argument, NULL, 't' },
+		{ "columns", required_argument, NULL, 'c' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "compress", required_argument, NULL, 'Z' },
+		{ "where", required_argument, NULL, OPT_WHERE },
+		{ "order-by", required_argument, NULL, OPT_ORDER },
+		{ "after", required_argument, NULL, OPT_AFTER },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "shard", required_argument, NULL, OPT_SHARD },
+		{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
+		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct extract_options o = { .limit = -1, .level = STREAM_DEFAULT_LEVEL };
+	const char *conninfo = NULL;
+	int ch;
+
+	tool_init(argv[0]);
+	while ((ch = getopt_long(argc, argv, "d:n:t:c:o:Z:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': conninfo = optarg; break;
+		case 'n': o.schema = optarg; break;
+		case 't': o.table = optarg; break;
+		case 'c': namelist_parse(&o.columns, optarg, "-c"); break;
+		case 'o': o.output = optarg; break;
+		case 'Z': o.level = stream_level_parse(optarg); break;
+		case OPT_WHERE: o.where = optarg; break;
+		case OPT_ORDER: namelist_parse(&o.order_by, optarg, "--order-by"); break;
+		case OPT_AFTER: namelist_parse(&o.after, optarg, "--after"); break;
+		case OPT_LIMIT: o.limit = tool_parse_number(optarg, "--limit", 0, 1LL << 62); break;
+		case OPT_SHARD: parse_shard(&o, optarg); break;
+		case OPT_SNAPSHOT: o.snapshot = optarg; break;
+		case OPT_PROGRESS: o.progress = true; break;
+		case OPT_VERSION: tool_version();
+		case 'h': usage(PM_EXIT_OK);
+		default: usage(PM_EXIT_USAGE);
+		}
+	}
+	if (optind != argc || !o.table || !*o.table)
+		usage(PM_EXIT_USAGE);
+
+	PGconn *conn = db_connect(conninfo);
+	table_extract(conn, &o);
+	db_close(conn);
+	namelist_free(&o.columns);
+	namelist_free(&o.order_by);
+	namelist_free(&o.after);
+	return PM_EXIT_OK;
+}

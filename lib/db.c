@@ -1,0 +1,190 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "pm_error.h"
+
+PGconn *db_connect(const char *conninfo)
+{
+	const char *keys[] = { "dbname", "fallback_application_name", "client_encoding", NULL };
+	const char *vals[] = { conninfo && *conninfo ? conninfo : NULL, pm_progname(), "UTF8", NULL };
+	PGconn *conn = PQconnectdbParams(keys, vals, 1);
+
+	if (!conn)
+		pm_die(PM_EXIT_DATABASE, "out of memory (connection)");
+	if (PQstatus(conn) != CONNECTION_OK) {
+		/* libpq's message names host and port, never the password. */
+		char *msg = pm_strdup(PQerrorMessage(conn));
+		size_t n = strlen(msg);
+		while (n > 0 && msg[n - 1] == '\n')
+			msg[--n] = '\0';
+		PQfinish(conn);
+		pm_die(PM_EXIT_DATABASE, "cannot connect: %s", msg);
+	}
+	/* Fixed output styles: the same rows give the same bytes whatever the server's defaults. */
+	db_exec(conn, "setting session defaults",
+		"SELECT pg_catalog.set_config('datestyle', 'ISO, YMD', false),"
+		" pg_catalog.set_config('timezone', 'UTC', false),"
+		" pg_catalog.set_config('intervalstyle', 'postgres', false),"
+		" pg_catalog.set_config('extra_float_digits', '1', false),"
+		" pg_catalog.set_config('bytea_output', 'hex', false)");
+	return conn;
+}
+
+void db_close(PGconn *conn)
+{
+	PQfinish(conn);
+}
+
+const char *db_sqlstate(const PGresult *res)
+{
+	const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return s ? s : "";
+}
+
+void db_die(PGconn *conn, const PGresult *res, const char *what)
+{
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *state = db_sqlstate(res);
+
+	if (PQstatus(conn) == CONNECTION_BAD)
+		pm_die(PM_EXIT_DATABASE, "%s: lost the connection to the server%s%s", what,
+		       primary ? ": " : "", primary ? primary : "");
+	if (!primary) {
+		/* No server error fields: a client-side failure, in libpq's own words. */
+		char *msg = pm_strdup(PQerrorMessage(conn));
+		char *nl = strchr(msg, '\n');
+		if (nl)
+			*nl = '\0';
+		pm_die(PM_EXIT_DATABASE, "%s: %s", what, *msg ? msg : "unknown database error");
+	}
+	pm_die(PM_EXIT_DATABASE, "%s: %s (SQLSTATE %s)", what, primary, state);
+}
+
+PGresult *db_query(PGconn *conn, const char *what, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		db_die(conn, res, what);
+	return res;
+}
+
+void db_exec(PGconn *conn, const char *what, const char *sql)
+{
+	PQclear(db_query(conn, what, sql, 0, NULL));
+}
+
+void db_append_ident(PGconn *conn, struct bytebuf *sql, const char *name)
+{
+	char *q = PQescapeIdentifier(conn, name, strlen(name));
+
+	if (!q)
+		pm_die(PM_EXIT_USAGE, "invalid identifier: %s", PQerrorMessage(conn));
+	bytebuf_puts(sql, q);
+	PQfreemem(q);
+}
+
+void db_append_ident_list(PGconn *conn, struct bytebuf *sql, char *const *names, size_t n, const char *prefix)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			bytebuf_puts(sql, ", ");
+		if (prefix)
+			bytebuf_puts(sql, prefix);
+		db_append_ident(conn, sql, names[i]);
+	}
+}
+
+uint64_t db_copy_out(PGconn *conn, const char *what, const char *sql, db_row_sink sink, void *ctx)
+{
+	PGresult *res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0); /* one statement only */
+	uint64_t rows = 0;
+	char *row;
+	int n;
+
+	if (PQresultStatus(res) != PGRES_COPY_OUT)
+		db_die(conn, res, what);
+	PQclear(res);
+	while ((n = PQgetCopyData(conn, &row, 0)) > 0) {
+		sink(ctx, row, (size_t)n);
+		PQfreemem(row);
+		rows++;
+	}
+	if (n == -2)
+		db_die(conn, NULL, what);
+	/* An error can arrive after rows have: the final result decides, never the row count. */
+	while ((res = PQgetResult(conn)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			db_die(conn, res, what);
+		PQclear(res);
+	}
+	if (PQstatus(conn) != CONNECTION_OK)
+		db_die(conn, NULL, what);
+	return rows;
+}
+
+void db_copy_in_begin(PGconn *conn, const char *what, const char *sql)
+{
+	PGresult *res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0); /* one statement only */
+
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+		db_die(conn, res, what);
+	PQclear(res);
+}
+
+void db_copy_in_send(PGconn *conn, const char *what, const char *data, size_t len)
+{
+	if (len > 0 && PQputCopyData(conn, data, (int)len) != 1)
+		db_die(conn, NULL, what);
+}
+
+/* Read "COPY rel, line N[, column C]: ..." without passing on the row values it quotes. */
+static void parse_copy_context(const char *ctx, uint64_t *line, char *column, size_t column_size,
+			       char *const *columns, size_t ncolumns)
+{
+	const char *p = ctx ? strstr(ctx, ", line ") : NULL;
+	size_t best = 0;
+
+	*line = 0;
+	column[0] = '\0';
+	if (!p)
+		return;
+	*line = strtoull(p + 7, (char **)&p, 10);
+	if (strncmp(p, ", column ", 9) != 0)
+		return;
+	p += 9;
+	/* Column names may hold ": ", so match the longest known name instead of scanning. */
+	for (size_t i = 0; i < ncolumns; i++) {
+		size_t n = strlen(columns[i]);
+		if (n > best && strncmp(p, columns[i], n) == 0 && (p[n] == ':' || p[n] == '\0') && n < column_size) {
+			memcpy(column, columns[i], n + 1);
+			best = n;
+		}
+	}
+}
+
+PGresult *db_copy_in_end(PGconn *conn, const char *what, uint64_t *line, char *column, size_t column_size,
+			 char *const *columns, size_t ncolumns)
+{
+	PGresult *res, *failed = NULL;
+
+	if (PQputCopyEnd(conn, NULL) != 1)
+		db_die(conn, NULL, what);
+	while ((res = PQgetResult(conn)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && !failed) {
+			failed = res;
+			parse_copy_context(PQresultErrorField(res, PG_DIAG_CONTEXT), line, column, column_size,
+					   columns, ncolumns);
+			continue;
+		}
+		PQclear(res);
+	}
+	if (!failed && PQstatus(conn) != CONNECTION_OK)
+		db_die(conn, NULL, what);
+	return failed;
+}

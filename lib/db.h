@@ -1,0 +1,48 @@
+/*
+ * db: the one place that talks to libpq.  Connections, statements, COPY in both
+ * directions, and PostgreSQL errors turned into one-line messages.  Messages keep
+ * the server's primary text and SQLSTATE but never its DETAIL or row context,
+ * which can print whole rows, api keys included.
+ */
+#ifndef PM_DB_H
+#define PM_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bytebuf.h"
+
+/* Connect with a libpq keyword string or URI; NULL or "" leaves it to the PG* environment. */
+PGconn *db_connect(const char *conninfo);
+void db_close(PGconn *conn);
+
+/* Run a statement with text parameters; any result but success is fatal (exit 4). */
+PGresult *db_query(PGconn *conn, const char *what, const char *sql, int nparams, const char *const *params);
+void db_exec(PGconn *conn, const char *what, const char *sql);
+
+/* Exit 4 with "what: message (SQLSTATE)" from a failed result or the connection. */
+_Noreturn void db_die(PGconn *conn, const PGresult *res, const char *what);
+
+/* Append an escaped identifier ("a ""b""") to sql; names may hold any character. */
+void db_append_ident(PGconn *conn, struct bytebuf *sql, const char *name);
+void db_append_ident_list(PGconn *conn, struct bytebuf *sql, char *const *names, size_t n, const char *prefix);
+
+/* COPY ... TO STDOUT: call sink with each row as it arrives; returns the row count. */
+typedef void (*db_row_sink)(void *ctx, const char *row, size_t len);
+uint64_t db_copy_out(PGconn *conn, const char *what, const char *sql, db_row_sink sink, void *ctx);
+
+/*
+ * COPY ... FROM STDIN.  On a server error, db_copy_in_end reports the CSV line the
+ * server names (PostgreSQL counts the records sent, 1 for the first) in *line and
+ * the column in column (empty when none), and returns the failed result; NULL on success.
+ */
+void db_copy_in_begin(PGconn *conn, const char *what, const char *sql);
+void db_copy_in_send(PGconn *conn, const char *what, const char *data, size_t len);
+PGresult *db_copy_in_end(PGconn *conn, const char *what, uint64_t *line, char *column, size_t column_size,
+			 char *const *columns, size_t ncolumns);
+
+/* A result's SQLSTATE, primary message and constraint name ("" when absent). */
+const char *db_sqlstate(const PGresult *res);
+
+#endif

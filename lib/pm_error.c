@@ -1,0 +1,106 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pm_error.h"
+
+#define MAX_CLEANUPS 8
+
+static const char *progname = "pm";
+static struct {
+	pm_cleanup_fn fn;
+	void *arg;
+} cleanups[MAX_CLEANUPS];
+static int ncleanups;
+
+void pm_set_progname(const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	progname = slash ? slash + 1 : name;
+}
+
+const char *pm_progname(void)
+{
+	return progname;
+}
+
+static void vreport(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void pm_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(fmt, ap);
+	va_end(ap);
+	while (ncleanups > 0) {
+		ncleanups--;
+		cleanups[ncleanups].fn(cleanups[ncleanups].arg);
+	}
+	/*
+	 * _exit, not exit: nothing half-written is flushed, and the server sees the
+	 * connection close, which rolls back any open transaction.
+	 */
+	fflush(stderr);
+	_exit(status);
+}
+
+void pm_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(fmt, ap);
+	va_end(ap);
+}
+
+void pm_cleanup_push(pm_cleanup_fn fn, void *arg)
+{
+	if (ncleanups == MAX_CLEANUPS)
+		pm_die(PM_EXIT_IO, "internal error: too many cleanups");
+	cleanups[ncleanups].fn = fn;
+	cleanups[ncleanups].arg = arg;
+	ncleanups++;
+}
+
+void pm_cleanup_remove(pm_cleanup_fn fn, void *arg)
+{
+	for (int i = ncleanups - 1; i >= 0; i--) {
+		if (cleanups[i].fn == fn && cleanups[i].arg == arg) {
+			memmove(&cleanups[i], &cleanups[i + 1], (size_t)(ncleanups - i - 1) * sizeof cleanups[0]);
+			ncleanups--;
+			return;
+		}
+	}
+}
+
+void *pm_malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		pm_die(PM_EXIT_IO, "out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *pm_realloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		pm_die(PM_EXIT_IO, "out of memory (%zu bytes)", n);
+	return q;
+}
+
+char *pm_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(pm_malloc(n), s, n);
+}

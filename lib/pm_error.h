@@ -1,0 +1,38 @@
+/*
+ * pm_error: the exit-status table every pm tool shares, and one-line fatal errors
+ * in the form "tool: message".  A fatal error first runs the registered cleanups
+ * (so a partial output file never survives), then exits.
+ */
+#ifndef PM_ERROR_H
+#define PM_ERROR_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+enum pm_exit {
+	PM_EXIT_OK = 0,
+	PM_EXIT_DIFFERENCES = 1, /* differences found, or too many rejects */
+	PM_EXIT_USAGE = 2,
+	PM_EXIT_DATA = 3,        /* bad input data: a malformed, truncated or corrupt stream */
+	PM_EXIT_DATABASE = 4,
+	PM_EXIT_IO = 5,
+};
+
+void pm_set_progname(const char *name);
+const char *pm_progname(void);
+
+/* Print "tool: message" to stderr and exit with status after running the cleanups. */
+_Noreturn void pm_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A cleanup runs once, newest first, when pm_die exits; remove it once its work is done. */
+typedef void (*pm_cleanup_fn)(void *arg);
+void pm_cleanup_push(pm_cleanup_fn fn, void *arg);
+void pm_cleanup_remove(pm_cleanup_fn fn, void *arg);
+
+/* Allocation that cannot fail: out of memory is fatal (exit 5). */
+void *pm_malloc(size_t n);
+void *pm_realloc(void *p, size_t n);
+char *pm_strdup(const char *s);
+
+#endif

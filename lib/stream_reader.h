@@ -1,0 +1,34 @@
+/*
+ * stream_reader: reads a pm stream (gzip, one or more members, or plain CSV) one
+ * record at a time.  The first record is the header; every record must have as many
+ * fields as the header.  A truncated or corrupt stream, malformed CSV or a wrong
+ * field count is fatal (exit 3) and names the record reached: a stream is never
+ * silently shorter than what was written.
+ *
+ * Memory stays at one input chunk plus the records parsed from it.
+ */
+#ifndef PM_STREAM_READER_H
+#define PM_STREAM_READER_H
+
+#include <stdint.h>
+
+#include "csv_record.h"
+
+struct stream_reader;
+
+/* Open path, or standard input when path is NULL or "-". */
+struct stream_reader *stream_reader_open(const char *path);
+
+/* The header: column names, never null. */
+const struct csv_record *stream_reader_header(const struct stream_reader *r);
+
+/* The next record, valid until the next call; NULL at the end, after the gzip trailer is checked. */
+const struct csv_record *stream_reader_next(struct stream_reader *r);
+
+/* Name for messages ("stdin" or the path), and bytes of CSV read so far. */
+const char *stream_reader_name(const struct stream_reader *r);
+uint64_t stream_reader_bytes(const struct stream_reader *r);
+
+void stream_reader_close(struct stream_reader *r);
+
+#endif

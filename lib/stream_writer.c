@@ -1,0 +1,117 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "pm_error.h"
+#include "stream_writer.h"
+
+#define FLUSH_AT (64 * 1024)
+
+struct stream_writer {
+	char *name;
+	char *tmp_path; /* NULL when writing to stdout */
+	int fd;
+	gzFile gz;
+	struct bytebuf buf;
+	uint64_t bytes;
+};
+
+static void remove_partial(void *arg)
+{
+	struct stream_writer *w = arg;
+
+	if (w->tmp_path)
+		unlink(w->tmp_path);
+}
+
+struct stream_writer *stream_writer_open(const char *path, int level)
+{
+	struct stream_writer *w = pm_malloc(sizeof *w);
+	bool use_stdout = path == NULL || strcmp(path, "-") == 0;
+	char mode[4] = { 'w', 'b', (char)('0' + level), '\0' };
+
+	memset(w, 0, sizeof *w);
+	w->name = pm_strdup(use_stdout ? "stdout" : path);
+	if (use_stdout) {
+		if (isatty(STDOUT_FILENO))
+			pm_die(PM_EXIT_USAGE, "refusing to write a compressed stream to a terminal");
+		w->fd = STDOUT_FILENO;
+	} else {
+		size_t n = strlen(path) + sizeof ".partial.XXXXXX";
+		w->tmp_path = pm_malloc(n);
+		snprintf(w->tmp_path, n, "%s.partial.XXXXXX", path);
+		w->fd = mkstemp(w->tmp_path); /* mode 0600 */
+		if (w->fd < 0)
+			pm_die(PM_EXIT_IO, "%s: %s", w->tmp_path, strerror(errno));
+		pm_cleanup_push(remove_partial, w);
+	}
+	int gzfd = dup(w->fd);
+	if (gzfd < 0 || !(w->gz = gzdopen(gzfd, mode)))
+		pm_die(PM_EXIT_IO, "%s: cannot open gzip writer", w->name);
+	if (gzbuffer(w->gz, 128 * 1024) != 0)
+		pm_die(PM_EXIT_IO, "%s: cannot size gzip buffer", w->name);
+	bytebuf_reserve(&w->buf, FLUSH_AT + 4096);
+	return w;
+}
+
+static void flush(struct stream_writer *w)
+{
+	if (w->buf.len == 0)
+		return;
+	if (gzwrite(w->gz, w->buf.data, (unsigned)w->buf.len) != (int)w->buf.len) {
+		int zerr;
+		const char *msg = gzerror(w->gz, &zerr);
+		pm_die(PM_EXIT_IO, "%s: write failed: %s", w->name, zerr == Z_ERRNO ? strerror(errno) : msg);
+	}
+	w->bytes += w->buf.len;
+	w->buf.len = 0;
+}
+
+void stream_writer_record(struct stream_writer *w, const struct csv_field *fields, size_t nfields)
+{
+	csv_record_encode(&w->buf, fields, nfields);
+	if (w->buf.len >= FLUSH_AT)
+		flush(w);
+}
+
+void stream_writer_raw(struct stream_writer *w, const char *data, size_t len)
+{
+	bytebuf_append(&w->buf, data, len);
+	if (w->buf.len >= FLUSH_AT)
+		flush(w);
+}
+
+uint64_t stream_writer_bytes(const struct stream_writer *w)
+{
+	return w->bytes + w->buf.len;
+}
+
+void stream_writer_close(struct stream_writer *w)
+{
+	flush(w);
+	int rc = gzclose_w(w->gz);
+	if (rc != Z_OK)
+		pm_die(PM_EXIT_IO, "%s: write failed: %s", w->name, rc == Z_ERRNO ? strerror(errno) : "gzip error");
+	if (w->tmp_path) {
+		if (fsync(w->fd) != 0 || close(w->fd) != 0)
+			pm_die(PM_EXIT_IO, "%s: %s", w->name, strerror(errno));
+		if (rename(w->tmp_path, w->name) != 0)
+			pm_die(PM_EXIT_IO, "%s: cannot rename from %s: %s", w->name, w->tmp_path, strerror(errno));
+		pm_cleanup_remove(remove_partial, w);
+		free(w->tmp_path);
+	}
+	bytebuf_free(&w->buf);
+	free(w->name);
+	free(w);
+}
+
+int stream_level_parse(const char *arg)
+{
+	if (arg[0] < '0' || arg[0] > '9' || arg[1] != '\0')
+		pm_die(PM_EXIT_USAGE, "compression level must be 0 to 9, not \"%s\"", arg);
+	return arg[0] - '0';
+}

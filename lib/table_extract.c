@@ -1,0 +1,160 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "pm_error.h"
+#include "progress.h"
+#include "stream_writer.h"
+#include "table_desc.h"
+#include "table_extract.h"
+
+struct extract_sink {
+	struct stream_writer *out;
+	struct progress progress;
+	uint64_t rows;
+};
+
+static void write_row(void *ctx, const char *row, size_t len)
+{
+	struct extract_sink *s = ctx;
+
+	stream_writer_raw(s->out, row, len);
+	progress_update(&s->progress, ++s->rows, stream_writer_bytes(s->out));
+}
+
+static void begin_snapshot(PGconn *conn, const char *snapshot)
+{
+	db_exec(conn, "starting the transaction", "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	if (!snapshot)
+		return;
+	/* SET TRANSACTION SNAPSHOT takes no parameters: the id goes in as an escaped literal. */
+	char *lit = PQescapeLiteral(conn, snapshot, strlen(snapshot));
+	if (!lit)
+		db_die(conn, NULL, "escaping the snapshot id");
+	struct bytebuf sql = { 0 };
+	bytebuf_puts(&sql, "SET TRANSACTION SNAPSHOT ");
+	bytebuf_puts(&sql, lit);
+	PQfreemem(lit);
+	db_exec(conn, "joining the snapshot", bytebuf_cstr(&sql));
+	bytebuf_free(&sql);
+}
+
+static void check_columns(const struct table_desc *t, const struct namelist *names, const char *option)
+{
+	for (size_t i = 0; i < names->n; i++)
+		if (table_desc_find(t, names->items[i]) < 0)
+			pm_die(PM_EXIT_USAGE, "%s: %s: no column \"%s\"", t->label, option, names->items[i]);
+}
+
+/*
+ * --after values travel as parameters into custom settings, because COPY (query)
+ * cannot take parameters, and are read back cast to each key column's own type.
+ */
+static void append_after(PGconn *conn, struct bytebuf *sql, const struct table_desc *t,
+			 const struct namelist *order, const struct namelist *after)
+{
+	char name[32];
+
+	if (after->n != order->n)
+		pm_die(PM_EXIT_USAGE, "%s: --after has %zu values for a key of %zu columns", t->label, after->n,
+		       order->n);
+	bytebuf_puts(sql, " AND (");
+	db_append_ident_list(conn, sql, order->items, order->n, NULL);
+	bytebuf_puts(sql, ") > (");
+	for (size_t i = 0; i < after->n; i++) {
+		snprintf(name, sizeof name, "pm.after_%zu", i + 1);
+		const char *params[2] = { name, after->items[i] };
+		PQclear(db_query(conn, "setting --after", "SELECT pg_catalog.set_config($1, $2, true)", 2, params));
+		const char *type = t->columns[table_desc_find(t, order->items[i])].type;
+		bytebuf_puts(sql, i ? ", CAST(pg_catalog.current_setting('" : "CAST(pg_catalog.current_setting('");
+		bytebuf_puts(sql, name);
+		bytebuf_puts(sql, "') AS ");
+		bytebuf_puts(sql, type);
+		bytebuf_putc(sql, ')');
+	}
+	bytebuf_putc(sql, ')');
+}
+
+static void build_query(PGconn *conn, struct bytebuf *sql, const struct table_desc *t,
+			const struct extract_options *o, const struct namelist *cols, const struct namelist *order)
+{
+	char num[64];
+
+	bytebuf_puts(sql, "COPY (SELECT ");
+	db_append_ident_list(conn, sql, cols->items, cols->n, NULL);
+	bytebuf_puts(sql, " FROM ");
+	bytebuf_puts(sql, t->qualified);
+	bytebuf_puts(sql, " WHERE true");
+	if (o->where) {
+		bytebuf_puts(sql, " AND (");
+		bytebuf_puts(sql, o->where);
+		bytebuf_puts(sql, "\n)"); /* the newline ends a trailing -- comment in --where */
+	}
+	if (o->after.n)
+		append_after(conn, sql, t, order, &o->after);
+	if (o->nshards) {
+		bytebuf_puts(sql, " AND abs(pg_catalog.hashtextextended(ROW(");
+		db_append_ident_list(conn, sql, order->items, order->n, NULL);
+		snprintf(num, sizeof num, ")::text, 0) %% %u) = %u", o->nshards, o->shard - 1);
+		bytebuf_puts(sql, num);
+	}
+	bytebuf_puts(sql, " ORDER BY ");
+	db_append_ident_list(conn, sql, order->items, order->n, NULL);
+	if (o->limit >= 0) {
+		snprintf(num, sizeof num, " LIMIT %lld", o->limit);
+		bytebuf_puts(sql, num);
+	}
+	bytebuf_puts(sql, ") TO STDOUT WITH (FORMAT csv)");
+}
+
+void table_extract(PGconn *conn, const struct extract_options *o)
+{
+	struct namelist cols = { 0 }, order = { 0 };
+	struct bytebuf sql = { 0 };
+	struct extract_sink sink = { 0 };
+	char what[256];
+
+	begin_snapshot(conn, o->snapshot);
+	struct table_desc *t = table_desc_load(conn, o->schema, o->table);
+	check_columns(t, &o->columns, "-c");
+	check_columns(t, &o->order_by, "--order-by");
+
+	const struct namelist *use = &o->columns;
+	if (use->n == 0) {
+		cols.items = pm_malloc(t->ncolumns * sizeof *cols.items);
+		for (size_t i = 0; i < t->ncolumns; i++)
+			cols.items[cols.n++] = pm_strdup(t->columns[i].name);
+		use = &cols;
+	}
+	const struct namelist *key = &o->order_by;
+	if (key->n == 0) {
+		/* Without a primary key, ordering by every column still gives one order. */
+		char **src = t->npk ? t->pk : use->items;
+		size_t n = t->npk ? t->npk : use->n;
+		order.items = pm_malloc(n * sizeof *order.items);
+		for (size_t i = 0; i < n; i++)
+			order.items[order.n++] = pm_strdup(src[i]);
+		key = &order;
+	}
+	build_query(conn, &sql, t, o, use, key);
+
+	sink.out = stream_writer_open(o->output, o->level);
+	struct csv_field *header = pm_malloc(use->n * sizeof *header);
+	for (size_t i = 0; i < use->n; i++)
+		header[i] = (struct csv_field){ use->items[i], strlen(use->items[i]), false };
+	stream_writer_record(sink.out, header, use->n);
+	free(header);
+
+	progress_start(&sink.progress, o->progress, t->label);
+	snprintf(what, sizeof what, "%s: extract", t->label);
+	db_copy_out(conn, what, bytebuf_cstr(&sql), write_row, &sink);
+	db_exec(conn, what, "COMMIT");
+	progress_finish(&sink.progress, sink.rows, stream_writer_bytes(sink.out));
+	stream_writer_close(sink.out);
+
+	bytebuf_free(&sql);
+	namelist_free(&cols);
+	namelist_free(&order);
+	table_desc_free(t);
+}

@@ -1,0 +1,31 @@
+/*
+ * table_extract: one table (or a slice of it) to a stream, through COPY ... TO
+ * STDOUT inside one REPEATABLE READ transaction, in a fixed order so the same rows
+ * always give the same bytes.
+ */
+#ifndef PM_TABLE_EXTRACT_H
+#define PM_TABLE_EXTRACT_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "namelist.h"
+
+struct extract_options {
+	const char *schema;
+	const char *table;
+	struct namelist columns;  /* empty: every column, in table order */
+	struct namelist order_by; /* empty: the primary key, else every selected column */
+	struct namelist after;    /* key values; rows after them in key order */
+	const char *where;        /* an SQL condition, trusted from the operator */
+	long long limit;          /* < 0: none */
+	unsigned shard, nshards;  /* shard 1..nshards; nshards 0: none */
+	const char *snapshot;
+	const char *output;
+	int level;
+	bool progress;
+};
+
+void table_extract(PGconn *conn, const struct extract_options *o);
+
+#endif

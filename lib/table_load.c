@@ -1,0 +1,465 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "pm_error.h"
+#include "progress.h"
+#include "stream_reader.h"
+#include "stream_writer.h"
+#include "table_desc.h"
+#include "table_load.h"
+
+#define SEND_AT (64 * 1024)
+#define KEYMAP_SCHEMA "pm"
+
+struct load {
+	PGconn *conn;
+	const struct load_options *o;
+	struct table_desc *t;
+	struct stream_reader *in;
+	struct namelist cols;  /* loaded columns, in stream order */
+	size_t *src;           /* stream field of each loaded column */
+	struct namelist key;   /* conflict key */
+	struct namelist other; /* loaded columns outside the key */
+	char *keymap;          /* escaped pm."keymap_NAME", with --new-ids */
+	const char *into;      /* relation COPY fills: the table, or the staging table */
+	struct bytebuf sql;
+	uint64_t records, inserted, updated;
+};
+
+static const char *column_list(struct load *l, const struct namelist *names, const char *prefix)
+{
+	static struct bytebuf b;
+
+	b.len = 0;
+	db_append_ident_list(l->conn, &b, names->items, names->n, prefix);
+	return bytebuf_cstr(&b);
+}
+
+static void sql_reset(struct load *l)
+{
+	l->sql.len = 0;
+}
+
+static void sql_add(struct load *l, const char *s)
+{
+	bytebuf_puts(&l->sql, s);
+}
+
+static void sql_ident(struct load *l, const char *name)
+{
+	db_append_ident(l->conn, &l->sql, name);
+}
+
+static uint64_t run(struct load *l, const char *step, int nparams, const char *const *params)
+{
+	char what[256];
+
+	snprintf(what, sizeof what, "%s: %s", l->t->label, step);
+	PGresult *res = db_query(l->conn, what, bytebuf_cstr(&l->sql), nparams, params);
+	uint64_t n = strtoull(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return n;
+}
+
+/* Match the stream's header to the table: every column is loaded, declared source-only, or an error. */
+static void plan_columns(struct load *l)
+{
+	const struct csv_record *h = stream_reader_header(l->in);
+	const struct load_options *o = l->o;
+
+	l->src = pm_malloc(h->nfields * sizeof *l->src);
+	l->cols.items = pm_malloc(h->nfields * sizeof *l->cols.items);
+	for (size_t i = 0; i < h->nfields; i++) {
+		const char *name = h->fields[i].data;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(h->fields[j].data, name) == 0)
+				pm_die(PM_EXIT_DATA, "%s: header: column \"%s\" appears twice", stream_reader_name(l->in),
+				       name);
+		if (namelist_find(&o->source_only, name) >= 0)
+			continue;
+		if (table_desc_find(l->t, name) < 0)
+			pm_die(PM_EXIT_DATA,
+			       "%s: header: column \"%s\" is not in table %s (declare it with --source-only to skip it)",
+			       stream_reader_name(l->in), name, l->t->label);
+		l->src[l->cols.n] = i;
+		l->cols.items[l->cols.n++] = pm_strdup(name);
+	}
+	for (size_t i = 0; i < o->source_only.n; i++) {
+		bool found = false;
+		for (size_t j = 0; j < h->nfields && !found; j++)
+			found = strcmp(h->fields[j].data, o->source_only.items[i]) == 0;
+		if (!found)
+			pm_die(PM_EXIT_USAGE, "--source-only: the stream has no column \"%s\"", o->source_only.items[i]);
+	}
+	if (o->new_ids && namelist_find(&l->cols, o->new_ids) < 0)
+		pm_die(PM_EXIT_USAGE, "--new-ids: the stream has no loaded column \"%s\"", o->new_ids);
+}
+
+static void plan_key(struct load *l)
+{
+	const struct namelist *key = &l->o->key;
+
+	if (l->o->new_ids) {
+		if (key->n)
+			pm_die(PM_EXIT_USAGE, "--key does not go with --new-ids: the key map is the key");
+		return;
+	}
+	if (l->o->mode == LOAD_INSERT) {
+		if (key->n)
+			pm_die(PM_EXIT_USAGE, "--key goes with --mode upsert or skip");
+		return;
+	}
+	if (key->n == 0 && l->t->npk == 0)
+		pm_die(PM_EXIT_USAGE, "%s has no primary key: name the conflict key with --key", l->t->label);
+	char **names = key->n ? key->items : l->t->pk;
+	size_t n = key->n ? key->n : l->t->npk;
+	l->key.items = pm_malloc(n * sizeof *l->key.items);
+	for (size_t i = 0; i < n; i++) {
+		if (namelist_find(&l->cols, names[i]) < 0)
+			pm_die(PM_EXIT_USAGE, "key column \"%s\" is not loaded from the stream", names[i]);
+		l->key.items[l->key.n++] = pm_strdup(names[i]);
+	}
+	l->other.items = pm_malloc(l->cols.n * sizeof *l->other.items);
+	for (size_t i = 0; i < l->cols.n; i++)
+		if (namelist_find(&l->key, l->cols.items[i]) < 0)
+			l->other.items[l->other.n++] = pm_strdup(l->cols.items[i]);
+}
+
+/* A temporary table of the loaded columns with the target's own types and NOT NULLs. */
+static void create_staging(struct load *l)
+{
+	sql_reset(l);
+	sql_add(l, "CREATE TEMPORARY TABLE pm_staging ON COMMIT DROP AS SELECT ");
+	sql_add(l, column_list(l, &l->cols, NULL));
+	sql_add(l, " FROM ");
+	sql_add(l, l->t->qualified);
+	sql_add(l, " WITH NO DATA");
+	run(l, "creating the staging table", 0, NULL);
+
+	sql_reset(l);
+	sql_add(l, "ALTER TABLE pm_staging");
+	size_t n = 0;
+	for (size_t i = 0; i < l->cols.n; i++) {
+		if (!l->t->columns[table_desc_find(l->t, l->cols.items[i])].not_null)
+			continue;
+		sql_add(l, n++ ? ", ALTER COLUMN " : " ALTER COLUMN ");
+		sql_ident(l, l->cols.items[i]);
+		sql_add(l, " SET NOT NULL");
+	}
+	if (n)
+		run(l, "creating the staging table", 0, NULL);
+	l->into = "pm_staging";
+}
+
+static _Noreturn void copy_failed(struct load *l, PGresult *res, uint64_t line, const char *column)
+{
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *label = l->t->label;
+	const char *state = db_sqlstate(res);
+
+	if (PQstatus(l->conn) == CONNECTION_BAD || !primary)
+		db_die(l->conn, res, label);
+	if (line && column[0])
+		pm_die(PM_EXIT_DATA, "%s: record %llu: column \"%s\": %s (SQLSTATE %s); nothing loaded", label,
+		       (unsigned long long)line, column, primary, state);
+	if (line)
+		pm_die(PM_EXIT_DATA, "%s: record %llu: %s (SQLSTATE %s); nothing loaded", label,
+		       (unsigned long long)line, primary, state);
+	pm_die(PM_EXIT_DATA, "%s: %s (SQLSTATE %s); nothing loaded", label, primary, state);
+}
+
+/* Send every record's loaded fields through COPY; the server's line N is our record N. */
+static void copy_records(struct load *l)
+{
+	const struct csv_record *rec;
+	struct csv_field *sel = pm_malloc(l->cols.n * sizeof *sel);
+	struct bytebuf buf = { 0 };
+	struct progress progress;
+	char what[256];
+	char column[256];
+	uint64_t line;
+
+	snprintf(what, sizeof what, "%s: load", l->t->label);
+	sql_reset(l);
+	sql_add(l, "COPY ");
+	sql_add(l, l->into);
+	sql_add(l, " (");
+	sql_add(l, column_list(l, &l->cols, NULL));
+	sql_add(l, ") FROM STDIN WITH (FORMAT csv)");
+	db_copy_in_begin(l->conn, what, bytebuf_cstr(&l->sql));
+
+	progress_start(&progress, l->o->progress, l->t->label);
+	bytebuf_reserve(&buf, SEND_AT + 4096);
+	while ((rec = stream_reader_next(l->in)) != NULL) {
+		for (size_t i = 0; i < l->cols.n; i++)
+			sel[i] = rec->fields[l->src[i]];
+		csv_record_encode(&buf, sel, l->cols.n);
+		if (buf.len >= SEND_AT) {
+			db_copy_in_send(l->conn, what, buf.data, buf.len);
+			buf.len = 0;
+		}
+		l->records++;
+		progress_update(&progress, l->records, stream_reader_bytes(l->in));
+	}
+	db_copy_in_send(l->conn, what, buf.data, buf.len);
+	PGresult *failed = db_copy_in_end(l->conn, what, &line, column, sizeof column, l->cols.items, l->cols.n);
+	if (failed)
+		copy_failed(l, failed, line, column);
+	progress_finish(&progress, l->records, stream_reader_bytes(l->in));
+	bytebuf_free(&buf);
+	free(sel);
+}
+
+/* "a = FROMa, b = FROMb" for the columns outside the key. */
+static void add_set_list(struct load *l, const char *from)
+{
+	for (size_t i = 0; i < l->other.n; i++) {
+		sql_add(l, i ? ", " : "");
+		sql_ident(l, l->other.items[i]);
+		sql_add(l, " = ");
+		sql_add(l, from);
+		sql_ident(l, l->other.items[i]);
+	}
+}
+
+/* Rows already equal are left alone: a repeated upsert writes nothing. */
+static void add_changed(struct load *l, const char *from)
+{
+	sql_add(l, "ROW(");
+	sql_add(l, column_list(l, &l->other, "t."));
+	sql_add(l, ") IS DISTINCT FROM ROW(");
+	sql_add(l, column_list(l, &l->other, from));
+	sql_add(l, ")");
+}
+
+static void merge_by_key(struct load *l)
+{
+	sql_reset(l);
+	sql_add(l, "WITH merged AS (INSERT INTO ");
+	sql_add(l, l->t->qualified);
+	sql_add(l, " AS t (");
+	sql_add(l, column_list(l, &l->cols, NULL));
+	sql_add(l, ") SELECT ");
+	sql_add(l, column_list(l, &l->cols, NULL));
+	sql_add(l, " FROM pm_staging ON CONFLICT (");
+	sql_add(l, column_list(l, &l->key, NULL));
+	if (l->o->mode == LOAD_SKIP || l->other.n == 0) {
+		sql_add(l, ") DO NOTHING RETURNING true AS inserted)");
+	} else {
+		sql_add(l, ") DO UPDATE SET ");
+		add_set_list(l, "EXCLUDED.");
+		sql_add(l, " WHERE ");
+		add_changed(l, "EXCLUDED.");
+		sql_add(l, " RETURNING t.xmax::text = '0' AS inserted)");
+	}
+	sql_add(l, " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged");
+
+	char what[256];
+	snprintf(what, sizeof what, "%s: merge", l->t->label);
+	PGresult *res = db_query(l->conn, what, bytebuf_cstr(&l->sql), 0, NULL);
+	l->inserted = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	l->updated = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+	PQclear(res);
+}
+
+static void create_keymap(struct load *l, const char *type)
+{
+	char name[128];
+	struct bytebuf b = { 0 };
+
+	snprintf(name, sizeof name, "keymap_%s", l->o->keymap ? l->o->keymap : l->t->name);
+	db_append_ident(l->conn, &b, KEYMAP_SCHEMA);
+	bytebuf_putc(&b, '.');
+	db_append_ident(l->conn, &b, name);
+	l->keymap = pm_strdup(bytebuf_cstr(&b));
+	bytebuf_free(&b);
+
+	sql_reset(l);
+	sql_add(l, "CREATE SCHEMA IF NOT EXISTS " KEYMAP_SCHEMA);
+	run(l, "creating the key map", 0, NULL);
+	sql_reset(l);
+	sql_add(l, "CREATE TABLE IF NOT EXISTS ");
+	sql_add(l, l->keymap);
+	sql_add(l, " (old_key ");
+	sql_add(l, type);
+	sql_add(l, " PRIMARY KEY, new_key ");
+	sql_add(l, type);
+	sql_add(l, " NOT NULL UNIQUE)");
+	run(l, "creating the key map", 0, NULL);
+}
+
+/*
+ * New ids: each staged row not yet in the key map gets the next value of the id
+ * column's sequence, in order of its old id (so the same stream gives the same
+ * ids), and the pair goes into the key map in the same transaction as the row.
+ */
+static void merge_new_ids(struct load *l)
+{
+	const struct table_column *id = &l->t->columns[table_desc_find(l->t, l->o->new_ids)];
+	const char *seq[1] = { id->sequence };
+	bool mapped_only = l->o->mode != LOAD_INSERT;
+
+	if (!id->sequence)
+		pm_die(PM_EXIT_USAGE, "--new-ids: column \"%s\" of %s has no sequence to take new ids from", id->name,
+		       l->t->label);
+	create_keymap(l, id->type);
+
+	sql_reset(l);
+	sql_add(l, "CREATE TEMPORARY TABLE pm_pairs (old_key ");
+	sql_add(l, id->type);
+	sql_add(l, ", new_key ");
+	sql_add(l, id->type);
+	sql_add(l, ") ON COMMIT DROP");
+	run(l, "creating the key pairs", 0, NULL);
+
+	if (l->o->mode == LOAD_UPSERT) {
+		l->other.items = pm_malloc(l->cols.n * sizeof *l->other.items);
+		for (size_t i = 0; i < l->cols.n; i++)
+			if (strcmp(l->cols.items[i], l->o->new_ids) != 0)
+				l->other.items[l->other.n++] = pm_strdup(l->cols.items[i]);
+		if (l->other.n) {
+			sql_reset(l);
+			sql_add(l, "UPDATE ");
+			sql_add(l, l->t->qualified);
+			sql_add(l, " AS t SET ");
+			add_set_list(l, "s.");
+			sql_add(l, " FROM pm_staging s, ");
+			sql_add(l, l->keymap);
+			sql_add(l, " k WHERE k.old_key = s.");
+			sql_ident(l, id->name);
+			sql_add(l, " AND t.");
+			sql_ident(l, id->name);
+			sql_add(l, " = k.new_key AND ");
+			add_changed(l, "s.");
+			l->updated = run(l, "updating mapped rows", 0, NULL);
+		}
+	}
+
+	sql_reset(l);
+	sql_add(l, "INSERT INTO pm_pairs SELECT old_key, pg_catalog.nextval($1::regclass) FROM (SELECT ");
+	sql_ident(l, id->name);
+	sql_add(l, " AS old_key FROM pm_staging s");
+	if (mapped_only) {
+		sql_add(l, " WHERE NOT EXISTS (SELECT FROM ");
+		sql_add(l, l->keymap);
+		sql_add(l, " k WHERE k.old_key = s.");
+		sql_ident(l, id->name);
+		sql_add(l, ")");
+	}
+	sql_add(l, " ORDER BY 1) o");
+	l->inserted = run(l, "assigning new ids", 1, seq);
+
+	sql_reset(l);
+	sql_add(l, "INSERT INTO ");
+	sql_add(l, l->keymap);
+	sql_add(l, " SELECT old_key, new_key FROM pm_pairs");
+	run(l, "recording the key map", 0, NULL);
+
+	sql_reset(l);
+	sql_add(l, "INSERT INTO ");
+	sql_add(l, l->t->qualified);
+	sql_add(l, " (");
+	sql_add(l, column_list(l, &l->cols, NULL));
+	sql_add(l, ") SELECT ");
+	for (size_t i = 0; i < l->cols.n; i++) {
+		sql_add(l, i ? ", " : "");
+		if (strcmp(l->cols.items[i], id->name) == 0) {
+			sql_add(l, "p.new_key");
+		} else {
+			sql_add(l, "s.");
+			sql_ident(l, l->cols.items[i]);
+		}
+	}
+	sql_add(l, " FROM pm_staging s JOIN pm_pairs p ON p.old_key = s.");
+	sql_ident(l, id->name);
+	run(l, "inserting rows with new ids", 0, NULL);
+}
+
+/* Explicit ids leave a sequence behind the data; move each past max(column), never back. */
+static void move_sequences(struct load *l)
+{
+	for (size_t i = 0; i < l->cols.n; i++) {
+		const struct table_column *c = &l->t->columns[table_desc_find(l->t, l->cols.items[i])];
+		if (!c->sequence || (l->o->new_ids && strcmp(c->name, l->o->new_ids) == 0))
+			continue;
+		const char *seq[1] = { c->sequence };
+		sql_reset(l);
+		sql_add(l, "SELECT pg_catalog.setval($1::regclass, m) FROM (SELECT max(");
+		sql_ident(l, c->name);
+		sql_add(l, ") AS m FROM ");
+		sql_add(l, l->t->qualified);
+		sql_add(l, ") x WHERE m >= COALESCE(pg_catalog.pg_sequence_last_value($1::regclass), 0)");
+		run(l, "moving the sequence", 1, seq);
+	}
+}
+
+struct keymap_sink {
+	struct stream_writer *out;
+};
+
+static void write_pair(void *ctx, const char *row, size_t len)
+{
+	stream_writer_raw(((struct keymap_sink *)ctx)->out, row, len);
+}
+
+static struct stream_writer *write_keymap(struct load *l)
+{
+	static const struct csv_field header[2] = { { "old_key", 7, false }, { "new_key", 7, false } };
+	struct keymap_sink sink = { stream_writer_open(l->o->keymap_out, l->o->level) };
+	char what[256];
+
+	stream_writer_record(sink.out, header, 2);
+	snprintf(what, sizeof what, "%s: writing the key map", l->t->label);
+	db_copy_out(l->conn, what, "COPY (SELECT old_key, new_key FROM pm_pairs ORDER BY old_key) TO STDOUT WITH (FORMAT csv)",
+		    write_pair, &sink);
+	return sink.out;
+}
+
+void table_load(PGconn *conn, const struct load_options *o)
+{
+	struct load l = { .conn = conn, .o = o };
+	struct stream_writer *keymap_out = NULL;
+
+	if (o->keymap_out && !o->new_ids)
+		pm_die(PM_EXIT_USAGE, "--keymap-out goes with --new-ids");
+	l.in = stream_reader_open(o->input);
+	db_exec(conn, "starting the transaction", "BEGIN");
+	l.t = table_desc_load(conn, o->schema, o->table);
+	if (l.t->kind != 'r' && l.t->kind != 'p')
+		pm_die(PM_EXIT_USAGE, "%s is not a table", l.t->label);
+	plan_columns(&l);
+	plan_key(&l);
+
+	/* Plain inserts go straight in: same atomicity, and every error keeps its record number. */
+	if (o->mode == LOAD_INSERT && !o->new_ids)
+		l.into = l.t->qualified;
+	else
+		create_staging(&l);
+	copy_records(&l);
+	if (o->new_ids)
+		merge_new_ids(&l);
+	else if (o->mode != LOAD_INSERT)
+		merge_by_key(&l);
+	else
+		l.inserted = l.records;
+	move_sequences(&l);
+	if (o->keymap_out)
+		keymap_out = write_keymap(&l);
+	db_exec(conn, l.t->label, "COMMIT");
+	if (keymap_out)
+		stream_writer_close(keymap_out);
+	if (o->verbose)
+		pm_warn("%s: %llu records: %llu inserted, %llu updated, %llu unchanged", l.t->label,
+			(unsigned long long)l.records, (unsigned long long)l.inserted, (unsigned long long)l.updated,
+			(unsigned long long)(l.records - l.inserted - l.updated));
+	stream_reader_close(l.in);
+	table_desc_free(l.t);
+	namelist_free(&l.cols);
+	namelist_free(&l.key);
+	namelist_free(&l.other);
+	free(l.src);
+	free(l.keymap);
+	bytebuf_free(&l.sql);
+}

@@ -1,0 +1,33 @@
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pm_error.h"
+#include "tool.h"
+
+void tool_init(const char *argv0)
+{
+	pm_set_progname(argv0);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void tool_version(void)
+{
+	printf("%s (pm) %s\n", pm_progname(), PM_VERSION);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		pm_die(PM_EXIT_IO, "stdout: write failed");
+	exit(PM_EXIT_OK);
+}
+
+long long tool_parse_number(const char *arg, const char *option, long long min, long long max)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	if (errno || end == arg || *end || v < min || v > max)
+		pm_die(PM_EXIT_USAGE, "%s: \"%s\" is not a whole number from %lld to %lld", option, arg, min, max);
+	return v;
+}
