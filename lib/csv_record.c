@@ -47,6 +47,34 @@ void csv_record_encode(struct bytebuf *out, const struct csv_field *fields, size
 	bytebuf_putc(out, '\n');
 }
 
+void csv_record_encode_copy_text(struct bytebuf *out, const struct csv_field *fields, size_t nfields)
+{
+	for (size_t i = 0; i < nfields; i++) {
+		const struct csv_field *f = &fields[i];
+
+		if (i > 0)
+			bytebuf_putc(out, '\t');
+		if (f->null) {
+			bytebuf_append(out, "\\N", 2);
+			continue;
+		}
+		bytebuf_reserve(out, 2 * f->len);
+		char *p = out->data + out->len;
+		for (size_t j = 0; j < f->len; j++) {
+			char c = f->data[j];
+			switch (c) {
+			case '\\': *p++ = '\\'; *p++ = '\\'; break;
+			case '\n': *p++ = '\\'; *p++ = 'n'; break;
+			case '\r': *p++ = '\\'; *p++ = 'r'; break;
+			case '\t': *p++ = '\\'; *p++ = 't'; break;
+			default: *p++ = c;
+			}
+		}
+		out->len = (size_t)(p - out->data);
+	}
+	bytebuf_putc(out, '\n');
+}
+
 /* csv_split collects fields as offsets, since the store may move while it grows. */
 struct split_state {
 	struct bytebuf *store;

@@ -29,6 +29,13 @@ struct csv_record {
 void csv_record_encode(struct bytebuf *out, const struct csv_field *fields, size_t nfields);
 
 /*
+ * Append the fields in COPY's text format (tab-separated, \N for NULL, backslash
+ * escapes).  A record is exactly one line there, so the line numbers in the
+ * server's errors are record numbers; in CSV, quoted line breaks skew them.
+ */
+void csv_record_encode_copy_text(struct bytebuf *out, const struct csv_field *fields, size_t nfields);
+
+/*
  * Split one line of CSV (a command-line list such as "id,\"a,b\"") into fields.
  * Returns the number of fields, or -1 with a reason in *why.  The result lives in
  * store until its next use or bytebuf_free.

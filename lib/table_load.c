@@ -170,7 +170,7 @@ static _Noreturn void copy_failed(struct load *l, PGresult *res, uint64_t line, 
 	pm_die(PM_EXIT_DATA, "%s: %s (SQLSTATE %s); nothing loaded", label, primary, state);
 }
 
-/* Send every record's loaded fields through COPY; the server's line N is our record N. */
+/* Send every record's loaded fields through COPY in text format, where the server's line N is our record N. */
 static void copy_records(struct load *l)
 {
 	const struct csv_record *rec;
@@ -187,7 +187,7 @@ static void copy_records(struct load *l)
 	sql_add(l, l->into);
 	sql_add(l, " (");
 	sql_add(l, column_list(l, &l->cols, NULL));
-	sql_add(l, ") FROM STDIN WITH (FORMAT csv)");
+	sql_add(l, ") FROM STDIN");
 	db_copy_in_begin(l->conn, what, bytebuf_cstr(&l->sql));
 
 	progress_start(&progress, l->o->progress, l->t->label);
@@ -195,7 +195,7 @@ static void copy_records(struct load *l)
 	while ((rec = stream_reader_next(l->in)) != NULL) {
 		for (size_t i = 0; i < l->cols.n; i++)
 			sel[i] = rec->fields[l->src[i]];
-		csv_record_encode(&buf, sel, l->cols.n);
+		csv_record_encode_copy_text(&buf, sel, l->cols.n);
 		if (buf.len >= SEND_AT) {
 			db_copy_in_send(l->conn, what, buf.data, buf.len);
 			buf.len = 0;

@@ -13,7 +13,7 @@ fresh_db() {
 	local name
 	name="pm_$(basename "$BATS_TEST_FILENAME" .bats)_${BATS_TEST_NUMBER}"
 	export PGDATABASE=${name//-/_}
-	dropdb --if-exists "$PGDATABASE"
+	dropdb --if-exists "$PGDATABASE" 2>/dev/null
 	createdb "$PGDATABASE"
 }
 

@@ -1,0 +1,178 @@
+/* Unit tests of the stream core: encoding, the reader's CSV and gzip rules, csv_split. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "csv_record.h"
+#include "stream_reader.h"
+#include "stream_writer.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/pm-unit-XXXXXX";
+
+static const char *path_of(const char *name)
+{
+	static char p[256];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	return p;
+}
+
+static void write_file(const char *name, const char *data, size_t len)
+{
+	FILE *f = fopen(path_of(name), "wb");
+	fwrite(data, 1, len, f);
+	fclose(f);
+}
+
+static void write_gzip_member(const char *name, const char *mode, const char *data)
+{
+	gzFile g = gzopen(path_of(name), mode);
+	gzwrite(g, data, (unsigned)strlen(data));
+	gzclose(g);
+}
+
+static struct csv_field F(const char *s)
+{
+	return (struct csv_field){ s, strlen(s), false };
+}
+
+static const struct csv_field NUL_FIELD = { NULL, 0, true };
+
+static const char *encode(const struct csv_field *f, size_t n)
+{
+	static struct bytebuf b;
+	b.len = 0;
+	csv_record_encode(&b, f, n);
+	return bytebuf_cstr(&b);
+}
+
+static void test_encode(void)
+{
+	struct csv_field a[] = { F("plain"), NUL_FIELD, F(""), F("a,b"), F("say \"hi\""), F("l1\nl2"), F("cr\r"), F(" sp ") };
+	ok(strcmp(encode(a, 8), "plain,,\"\",\"a,b\",\"say \"\"hi\"\"\",\"l1\nl2\",\"cr\r\", sp \n") == 0,
+	   "encoding quotes only where PostgreSQL does");
+	struct csv_field dot[] = { F("\\.") };
+	ok(strcmp(encode(dot, 1), "\"\\.\"\n") == 0, "a lone \\. in a one-column record is quoted");
+	struct csv_field dot2[] = { F("\\."), F("x") };
+	ok(strcmp(encode(dot2, 2), "\\.,x\n") == 0, "\\. beside other fields is not");
+	struct csv_field null1[] = { NUL_FIELD };
+	ok(strcmp(encode(null1, 1), "\n") == 0, "a one-column NULL is an empty line");
+	struct csv_field lit[] = { F("\\N"), F("NULL") };
+	ok(strcmp(encode(lit, 2), "\\N,NULL\n") == 0, "\\N and NULL are plain text");
+}
+
+static void test_encode_copy_text(void)
+{
+	static struct bytebuf b;
+	struct csv_field a[] = { F("plain"), NUL_FIELD, F(""), F("a\\b"), F("l1\nl2\r\n"), F("t\tt"), F("\\N"), F("\\.") };
+	b.len = 0;
+	csv_record_encode_copy_text(&b, a, 8);
+	ok(strcmp(bytebuf_cstr(&b), "plain\t\\N\t\ta\\\\b\tl1\\nl2\\r\\n\tt\\tt\t\\\\N\t\\\\.\n") == 0,
+	   "COPY text: one line a record, NULL as \\N, backslashes and line breaks escaped");
+}
+
+/* Read a whole stream back as one string: fields joined by | with NULL as <null>, records by ;. */
+static const char *slurp(const char *name)
+{
+	static struct bytebuf b;
+	struct stream_reader *r = stream_reader_open(path_of(name));
+	const struct csv_record *rec = stream_reader_header(r);
+
+	b.len = 0;
+	do {
+		for (size_t i = 0; i < rec->nfields; i++) {
+			if (i)
+				bytebuf_putc(&b, '|');
+			if (rec->fields[i].null)
+				bytebuf_puts(&b, "<null>");
+			else
+				bytebuf_append(&b, rec->fields[i].data, rec->fields[i].len);
+		}
+		bytebuf_putc(&b, ';');
+	} while ((rec = stream_reader_next(r)) != NULL);
+	stream_reader_close(r);
+	return bytebuf_cstr(&b);
+}
+
+static void test_reader(void)
+{
+	const char *csv = "a,b\n1,\n\"\",x\n\" q \"\"x\"\" \",\"l1\r\nl2\"\n sp , \n";
+	write_file("plain.csv", csv, strlen(csv));
+	ok(strcmp(slurp("plain.csv"), "a|b;1|<null>;|x; q \"x\" |l1\r\nl2; sp | ;") == 0,
+	   "plain CSV: NULL, empty string, quotes, CRLF inside a value, spaces kept");
+
+	const char *crlf = "a,b\r\n1,2\r\n3,\r\n";
+	write_file("crlf.csv", crlf, strlen(crlf));
+	ok(strcmp(slurp("crlf.csv"), "a|b;1|2;3|<null>;") == 0, "CRLF between records");
+
+	const char *one = "v\n\n\"\"\nx\n";
+	write_file("one.csv", one, strlen(one));
+	ok(strcmp(slurp("one.csv"), "v;<null>;;x;") == 0, "one column: an empty line is NULL, \"\" is empty");
+
+	const char *noeol = "a,b\n1,2";
+	write_file("noeol.csv", noeol, strlen(noeol));
+	ok(strcmp(slurp("noeol.csv"), "a|b;1|2;") == 0, "last record without a newline");
+
+	write_gzip_member("multi.gz", "wb1", "a,b\n1,x\n");
+	gzFile g = gzopen(path_of("multi.gz"), "ab9");
+	gzwrite(g, "2,y\n", 4);
+	gzclose(g);
+	ok(strcmp(slurp("multi.gz"), "a|b;1|x;2|y;") == 0, "two gzip members read as one stream");
+}
+
+static void test_writer(void)
+{
+	struct stream_writer *w = stream_writer_open(path_of("out.gz"), 1);
+	struct csv_field h[] = { F("id"), F("v") };
+	struct csv_field r1[] = { F("1"), NUL_FIELD };
+	struct csv_field r2[] = { F("2"), F("") };
+	stream_writer_record(w, h, 2);
+	stream_writer_record(w, r1, 2);
+	stream_writer_record(w, r2, 2);
+	ok(access(path_of("out.gz"), F_OK) != 0, "no file under the final name before close");
+	stream_writer_close(w);
+	ok(strcmp(slurp("out.gz"), "id|v;1|<null>;2|;") == 0, "writer and reader agree");
+
+	struct stat st;
+	ok(stat(path_of("out.gz"), &st) == 0 && (st.st_mode & 0777) == 0600, "stream file mode is 0600");
+
+	gzFile g = gzopen(path_of("out.gz"), "rb");
+	char buf[64] = { 0 };
+	gzread(g, buf, sizeof buf - 1);
+	gzclose(g);
+	ok(strcmp(buf, "id,v\n1,\n2,\"\"\n") == 0, "writer bytes: NULL bare, empty string quoted");
+}
+
+static void test_split(void)
+{
+	struct bytebuf store = { 0 };
+	struct csv_field *f;
+	const char *why;
+	int n = csv_split("id,\"a,b\", c ", &store, &f, &why);
+	ok(n == 3 && strcmp(f[0].data, "id") == 0 && strcmp(f[1].data, "a,b") == 0 && strcmp(f[2].data, " c ") == 0,
+	   "csv_split: quoted comma, spaces kept");
+	n = csv_split("a,\"b", &store, &f, &why);
+	ok(n == -1, "csv_split: unterminated quote is an error");
+	n = csv_split("a,,b", &store, &f, &why);
+	ok(n == 3 && f[1].null, "csv_split: an empty item is NULL");
+	bytebuf_free(&store);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 2;
+	test_encode();
+	test_encode_copy_text();
+	test_reader();
+	test_writer();
+	test_split();
+	int rc = tap_done();
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return 2;
+	return rc;
+}
