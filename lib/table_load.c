@@ -52,13 +52,45 @@ static void sql_ident(struct load *l, const char *name)
 	db_append_ident(l->conn, &l->sql, name);
 }
 
-static uint64_t run(struct load *l, const char *step, int nparams, const char *const *params)
+/* Values the database refuses are bad input (exit 3); anything else is a database error (exit 4). */
+static bool is_data_error(const char *state)
 {
+	return strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0 || strcmp(state, "21000") == 0;
+}
+
+static _Noreturn void load_failed(struct load *l, PGresult *res, const char *step, uint64_t line, const char *column)
+{
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *state = db_sqlstate(res);
 	char what[256];
 
 	snprintf(what, sizeof what, "%s: %s", l->t->label, step);
-	PGresult *res = db_query(l->conn, what, bytebuf_cstr(&l->sql), nparams, params);
+	if (PQstatus(l->conn) == CONNECTION_BAD || !primary || !is_data_error(state))
+		db_die(l->conn, res, what);
+	if (line && column[0])
+		pm_die(PM_EXIT_DATA, "%s: record %llu: column \"%s\": %s (SQLSTATE %s); nothing loaded", l->t->label,
+		       (unsigned long long)line, column, primary, state);
+	if (line)
+		pm_die(PM_EXIT_DATA, "%s: record %llu: %s (SQLSTATE %s); nothing loaded", l->t->label,
+		       (unsigned long long)line, primary, state);
+	pm_die(PM_EXIT_DATA, "%s: %s: %s (SQLSTATE %s); nothing loaded", l->t->label, step, primary, state);
+}
+
+static PGresult *run_result(struct load *l, const char *step, int nparams, const char *const *params)
+{
+	PGresult *res = PQexecParams(l->conn, bytebuf_cstr(&l->sql), nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		load_failed(l, res, step, 0, "");
+	return res;
+}
+
+static uint64_t run(struct load *l, const char *step, int nparams, const char *const *params)
+{
+	PGresult *res = run_result(l, step, nparams, params);
 	uint64_t n = strtoull(PQcmdTuples(res), NULL, 10);
+
 	PQclear(res);
 	return n;
 }
@@ -153,23 +185,6 @@ static void create_staging(struct load *l)
 	l->into = "pm_staging";
 }
 
-static _Noreturn void copy_failed(struct load *l, PGresult *res, uint64_t line, const char *column)
-{
-	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	const char *label = l->t->label;
-	const char *state = db_sqlstate(res);
-
-	if (PQstatus(l->conn) == CONNECTION_BAD || !primary)
-		db_die(l->conn, res, label);
-	if (line && column[0])
-		pm_die(PM_EXIT_DATA, "%s: record %llu: column \"%s\": %s (SQLSTATE %s); nothing loaded", label,
-		       (unsigned long long)line, column, primary, state);
-	if (line)
-		pm_die(PM_EXIT_DATA, "%s: record %llu: %s (SQLSTATE %s); nothing loaded", label,
-		       (unsigned long long)line, primary, state);
-	pm_die(PM_EXIT_DATA, "%s: %s (SQLSTATE %s); nothing loaded", label, primary, state);
-}
-
 /* Send every record's loaded fields through COPY in text format, where the server's line N is our record N. */
 static void copy_records(struct load *l)
 {
@@ -206,7 +221,7 @@ static void copy_records(struct load *l)
 	db_copy_in_send(l->conn, what, buf.data, buf.len);
 	PGresult *failed = db_copy_in_end(l->conn, what, &line, column, sizeof column, l->cols.items, l->cols.n);
 	if (failed)
-		copy_failed(l, failed, line, column);
+		load_failed(l, failed, "load", line, column);
 	progress_finish(&progress, l->records, stream_reader_bytes(l->in));
 	bytebuf_free(&buf);
 	free(sel);
@@ -256,9 +271,7 @@ static void merge_by_key(struct load *l)
 	}
 	sql_add(l, " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged");
 
-	char what[256];
-	snprintf(what, sizeof what, "%s: merge", l->t->label);
-	PGresult *res = db_query(l->conn, what, bytebuf_cstr(&l->sql), 0, NULL);
+	PGresult *res = run_result(l, "merge", 0, NULL);
 	l->inserted = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
 	l->updated = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
 	PQclear(res);
