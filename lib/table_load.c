@@ -460,7 +460,10 @@ void table_load(PGconn *conn, const struct load_options *o)
 	move_sequences(&l);
 	if (o->keymap_out)
 		keymap_out = write_keymap(&l);
-	db_exec(conn, l.t->label, "COMMIT");
+	/* Deferred foreign keys are checked here: a dangling reference is bad data like any other. */
+	sql_reset(&l);
+	sql_add(&l, "COMMIT");
+	run(&l, "commit", 0, NULL);
 	if (keymap_out)
 		stream_writer_close(keymap_out);
 	if (o->verbose)

@@ -125,3 +125,20 @@ setup_profiles() {
 	assert_equal "$(sql "SELECT count(*) FROM pm.keymap_profile" 2>/dev/null || echo none)" none
 	assert_equal "$(sql "SELECT count(*) FROM accounts_profile")" 1
 }
+
+@test "a dangling deferred foreign key fails at commit, as bad data, and nothing is loaded" {
+	sql_file "$FIXTURES/django-schema.sql"
+	printf 'id,profile_id,ip_address,api_key,ping,printing\n1,,10.0.0.1,k1,f,f\n2,999,10.0.0.2,k2,t,f\n' >printers.csv
+	run -3 pm-load -t printers_printer -i printers.csv
+	assert_output --partial 'printers_printer: commit: insert or update on table "printers_printer" violates foreign key constraint'
+	assert_output --partial 'nothing loaded'
+	assert_equal "$(sql 'SELECT count(*) FROM printers_printer')" 0
+}
+
+@test "--progress reports rows on stderr" {
+	run -0 --separate-stderr pm-load -t t -i batch.csv --mode skip --progress
+	assert_equal "$output" ""
+	[[ $stderr == *"pm-load: t: 2 rows"* ]]
+	run -0 --separate-stderr pm-extract -t t --progress -o out.gz
+	[[ $stderr == *"pm-extract: t: 3 rows"* ]]
+}
