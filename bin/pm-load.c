@@ -54,6 +54,7 @@ int main(int argc, char **argv)
 	};
 	struct load_options o = { .level = STREAM_DEFAULT_LEVEL };
 	const char *conninfo = NULL;
+	bool level_given = false;
 	int ch;
 
 	tool_init(argv[0]);
@@ -63,7 +64,7 @@ int main(int argc, char **argv)
 		case 'n': o.schema = optarg; break;
 		case 't': o.table = optarg; break;
 		case 'i': o.input = optarg; break;
-		case 'Z': o.level = stream_level_parse(optarg); break;
+		case 'Z': o.level = stream_level_parse(optarg); level_given = true; break;
 		case OPT_MODE: o.mode = parse_mode(optarg); break;
 		case OPT_KEY: namelist_parse(&o.key, optarg, "--key"); break;
 		case OPT_SOURCE_ONLY: namelist_parse(&o.source_only, optarg, "--source-only"); break;
@@ -79,6 +80,8 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc || !o.table || !*o.table)
 		usage(PM_EXIT_USAGE);
+	if (level_given && !o.keymap_out)
+		pm_die(PM_EXIT_USAGE, "-Z goes with --keymap-out");
 
 	PGconn *conn = db_connect(conninfo);
 	table_load(conn, &o);

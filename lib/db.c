@@ -6,6 +6,17 @@
 #include "db.h"
 #include "pm_error.h"
 
+/* Server notices are noise to a filter (and a trigger's could print row values); warnings are kept. */
+static void on_notice(void *arg, const PGresult *res)
+{
+	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	(void)arg;
+	if (severity && primary && strcmp(severity, "WARNING") == 0)
+		pm_warn("server warning: %s", primary);
+}
+
 PGconn *db_connect(const char *conninfo)
 {
 	const char *keys[] = { "dbname", "fallback_application_name", "client_encoding", NULL };
@@ -23,6 +34,7 @@ PGconn *db_connect(const char *conninfo)
 		PQfinish(conn);
 		pm_die(PM_EXIT_DATABASE, "cannot connect: %s", msg);
 	}
+	PQsetNoticeReceiver(conn, on_notice, NULL);
 	/* Fixed output styles: the same rows give the same bytes whatever the server's defaults. */
 	db_exec(conn, "setting session defaults",
 		"SELECT pg_catalog.set_config('datestyle', 'ISO, YMD', false),"

@@ -32,6 +32,14 @@ static void vreport(const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+void pm_run_cleanups(void)
+{
+	while (ncleanups > 0) {
+		ncleanups--;
+		cleanups[ncleanups].fn(cleanups[ncleanups].arg);
+	}
+}
+
 void pm_die(int status, const char *fmt, ...)
 {
 	va_list ap;
@@ -39,10 +47,7 @@ void pm_die(int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vreport(fmt, ap);
 	va_end(ap);
-	while (ncleanups > 0) {
-		ncleanups--;
-		cleanups[ncleanups].fn(cleanups[ncleanups].arg);
-	}
+	pm_run_cleanups();
 	/*
 	 * _exit, not exit: nothing half-written is flushed, and the server sees the
 	 * connection close, which rolls back any open transaction.

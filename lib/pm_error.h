@@ -25,10 +25,15 @@ const char *pm_progname(void);
 _Noreturn void pm_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* A cleanup runs once, newest first, when pm_die exits; remove it once its work is done. */
+/*
+ * A cleanup runs once, newest first, when pm_die exits or a signal ends the tool;
+ * remove it once its work is done.  It may run in a signal handler: only
+ * async-signal-safe calls (unlink, close).
+ */
 typedef void (*pm_cleanup_fn)(void *arg);
 void pm_cleanup_push(pm_cleanup_fn fn, void *arg);
 void pm_cleanup_remove(pm_cleanup_fn fn, void *arg);
+void pm_run_cleanups(void);
 
 /* Allocation that cannot fail: out of memory is fatal (exit 5). */
 void *pm_malloc(size_t n);

@@ -20,11 +20,21 @@ struct slot {
 
 struct stream_reader {
 	char *name;
-	gzFile gz;
+	int fd;
 	struct csv_parser parser;
-	unsigned char *chunk;
+	unsigned char *raw;   /* bytes as read: gzip, or plain CSV */
+	unsigned char *chunk; /* CSV bytes for the parser */
 	bool at_eof;
 	uint64_t bytes;
+
+	/* gzip is inflated member by member, so that junk after the last member and the
+	 * boundaries between members are seen (gzread hides both). */
+	bool gzip;
+	bool in_member;
+	bool raw_eof;
+	z_stream z;
+	uint64_t members;
+	bool member_start; /* the next record is the first of a later member */
 
 	/* Records parsed from the current chunk: field bytes, slots, record boundaries. */
 	struct bytebuf arena;
@@ -68,6 +78,31 @@ static void push_boundary(struct stream_reader *r)
 	r->rec_first[++r->nrecs] = r->nslots;
 }
 
+/* Does the record being completed equal the header?  Then a whole stream was appended to this one. */
+static bool repeats_header(const struct stream_reader *r)
+{
+	size_t first = r->rec_first[r->nrecs];
+
+	if (r->header.nfields == 0 || r->nslots - first != r->header.nfields)
+		return false;
+	for (size_t i = 0; i < r->header.nfields; i++) {
+		const struct slot *sl = &r->slots[first + i];
+		if (sl->null || sl->len != r->header.fields[i].len ||
+		    memcmp(r->arena.data + sl->off, r->header.fields[i].data, sl->len) != 0)
+			return false;
+	}
+	return true;
+}
+
+static void drop_partial(struct stream_reader *r)
+{
+	size_t first = r->rec_first[r->nrecs];
+
+	if (first < r->nslots)
+		r->arena.len = r->slots[first].off;
+	r->nslots = first;
+}
+
 static void on_record(int term, void *data)
 {
 	struct stream_reader *r = data;
@@ -81,6 +116,13 @@ static void on_record(int term, void *data)
 	/* PostgreSQL writes a one-column NULL row as an empty line. */
 	if (empty)
 		on_field(NULL, 0, r);
+	if (r->member_start) {
+		r->member_start = false;
+		if (repeats_header(r)) {
+			drop_partial(r);
+			return;
+		}
+	}
 	push_boundary(r);
 }
 
@@ -116,6 +158,77 @@ static void compact(struct stream_reader *r)
 	r->rec_first[0] = 0;
 }
 
+/* Read more raw input; false at the end of input. */
+static bool read_raw(struct stream_reader *r, size_t keep)
+{
+	ssize_t n;
+
+	do
+		n = read(r->fd, r->raw + keep, CHUNK - keep);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		pm_die(PM_EXIT_IO, "%s: read error: %s", r->name, strerror(errno));
+	r->z.next_in = r->raw;
+	r->z.avail_in = (uInt)(keep + (size_t)n);
+	if (n == 0)
+		r->raw_eof = true;
+	return n > 0;
+}
+
+/* Inflate into chunk, stopping at the end of a member; returns the bytes made, 0 at the end. */
+static size_t inflate_some(struct stream_reader *r)
+{
+	r->z.next_out = r->chunk;
+	r->z.avail_out = CHUNK;
+	while (r->z.avail_out > 0) {
+		if (r->z.avail_in == 0 && !r->raw_eof)
+			read_raw(r, 0);
+		if (r->z.avail_in == 0) {
+			if (r->in_member)
+				die_at(r, PM_EXIT_DATA, "truncated stream (unexpected end of gzip data)");
+			break;
+		}
+		if (!r->in_member) {
+			if (inflateReset(&r->z) != Z_OK)
+				pm_die(PM_EXIT_IO, "%s: cannot reset the gzip reader", r->name);
+			r->in_member = true;
+		}
+		int rc = inflate(&r->z, Z_NO_FLUSH);
+		if (rc == Z_STREAM_END) {
+			r->in_member = false;
+			r->members++;
+			break;
+		}
+		if (rc == Z_DATA_ERROR && r->members > 0 && r->z.total_in <= 10)
+			die_at(r, PM_EXIT_DATA, "junk after the end of the gzip data");
+		if (rc == Z_DATA_ERROR) {
+			char what[160];
+			snprintf(what, sizeof what, "corrupt gzip data (%s)", r->z.msg ? r->z.msg : "bad data");
+			die_at(r, PM_EXIT_DATA, what);
+		}
+		if (rc == Z_MEM_ERROR)
+			pm_die(PM_EXIT_IO, "out of memory (gzip)");
+		if (rc != Z_OK && rc != Z_BUF_ERROR)
+			die_at(r, PM_EXIT_DATA, "corrupt gzip data");
+	}
+	return CHUNK - r->z.avail_out;
+}
+
+/* The next piece of CSV: inflated, or the raw bytes of a plain stream. */
+static size_t next_bytes(struct stream_reader *r, const unsigned char **p)
+{
+	if (r->gzip) {
+		*p = r->chunk;
+		return inflate_some(r);
+	}
+	if (r->z.avail_in == 0 && !r->raw_eof)
+		read_raw(r, 0);
+	size_t n = r->z.avail_in;
+	*p = r->raw;
+	r->z.avail_in = 0;
+	return n;
+}
+
 /* Parse input until at least one whole record is queued; false at the end. */
 static bool fill(struct stream_reader *r)
 {
@@ -123,35 +236,26 @@ static bool fill(struct stream_reader *r)
 	while (r->nrecs == 0) {
 		if (r->at_eof)
 			return false;
-		int n = gzread(r->gz, r->chunk, CHUNK);
-		if (n < 0) {
-			int zerr;
-			const char *msg = gzerror(r->gz, &zerr);
-			if (zerr == Z_ERRNO)
-				pm_die(PM_EXIT_IO, "%s: read error: %s", r->name, strerror(errno));
-			die_at(r, PM_EXIT_DATA, zerr == Z_DATA_ERROR ? "corrupt gzip data" : msg);
-		}
-		if (n == 0) {
-			int zerr;
-			gzerror(r->gz, &zerr);
-			if (zerr == Z_BUF_ERROR)
-				die_at(r, PM_EXIT_DATA, "truncated stream (unexpected end of gzip data)");
-			if (zerr != Z_OK)
-				die_at(r, PM_EXIT_DATA, "corrupt gzip data");
+		const unsigned char *p;
+		uint64_t members = r->members;
+		size_t n = next_bytes(r, &p);
+		if (n == 0 && !r->in_member && members == r->members) {
 			r->at_eof = true;
-			if (csv_error(&r->parser) == CSV_SUCCESS &&
-			    csv_fini(&r->parser, on_field, on_record, r) != 0)
+			if (csv_fini(&r->parser, on_field, on_record, r) != 0)
 				die_at(r, PM_EXIT_DATA, "malformed CSV: unterminated quoted field");
 			continue;
 		}
-		r->bytes += (uint64_t)n;
-		size_t done = csv_parse(&r->parser, r->chunk, (size_t)n, on_field, on_record, r);
-		if (done != (size_t)n) {
+		r->bytes += n;
+		size_t done = csv_parse(&r->parser, p, n, on_field, on_record, r);
+		if (done != n) {
 			int e = csv_error(&r->parser);
 			die_at(r, PM_EXIT_DATA,
 			       e == CSV_EPARSE ? "malformed CSV: a quote inside an unquoted field or after a closing quote"
 					       : csv_strerror(e));
 		}
+		/* A member that ends between records may be followed by a whole stream, header first. */
+		if (r->members != members && r->parser.pstate == 0 && r->nslots == r->rec_first[r->nrecs])
+			r->member_start = true;
 	}
 	return true;
 }
@@ -211,13 +315,15 @@ struct stream_reader *stream_reader_open(const char *path)
 	fd = use_stdin ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		pm_die(PM_EXIT_IO, "%s: %s", r->name, strerror(errno));
-	r->gz = gzdopen(fd, "rb");
-	if (!r->gz) {
-		close(fd);
-		pm_die(PM_EXIT_IO, "%s: cannot open gzip reader", r->name);
-	}
-	if (gzbuffer(r->gz, CHUNK) != 0)
-		pm_die(PM_EXIT_IO, "%s: cannot size gzip buffer", r->name);
+	r->fd = fd;
+	r->raw = pm_malloc(CHUNK);
+	/* gzip if it starts with gzip's magic bytes; anything else is read as plain CSV. */
+	while (r->z.avail_in < 2 && !r->raw_eof)
+		read_raw(r, r->z.avail_in);
+	r->gzip = r->z.avail_in >= 2 && r->raw[0] == 0x1f && r->raw[1] == 0x8b;
+	if (r->gzip && inflateInit2(&r->z, 15 + 16) != Z_OK)
+		pm_die(PM_EXIT_IO, "%s: cannot start the gzip reader", r->name);
+	r->in_member = r->gzip;
 	if (csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL | CSV_REPALL_NL) != 0)
 		pm_die(PM_EXIT_IO, "out of memory (csv parser)");
 	csv_set_space_func(&r->parser, keep_spaces);
@@ -262,11 +368,12 @@ uint64_t stream_reader_bytes(const struct stream_reader *r)
 
 void stream_reader_close(struct stream_reader *r)
 {
-	int rc = gzclose_r(r->gz);
-
-	if (rc != Z_OK && rc != Z_BUF_ERROR)
-		pm_die(PM_EXIT_IO, "%s: close failed", r->name);
+	if (close(r->fd) != 0)
+		pm_die(PM_EXIT_IO, "%s: close failed: %s", r->name, strerror(errno));
+	if (r->gzip)
+		inflateEnd(&r->z);
 	csv_free(&r->parser);
+	free(r->raw);
 	free(r->chunk);
 	free(r->slots);
 	free(r->rec_first);

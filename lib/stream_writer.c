@@ -90,15 +90,23 @@ uint64_t stream_writer_bytes(const struct stream_writer *w)
 	return w->bytes + w->buf.len;
 }
 
-void stream_writer_close(struct stream_writer *w)
+void stream_writer_finish(struct stream_writer *w)
 {
+	if (!w->gz)
+		return;
 	flush(w);
 	int rc = gzclose_w(w->gz);
+	w->gz = NULL;
 	if (rc != Z_OK)
 		pm_die(PM_EXIT_IO, "%s: write failed: %s", w->name, rc == Z_ERRNO ? strerror(errno) : "gzip error");
+	if (w->tmp_path && (fsync(w->fd) != 0 || close(w->fd) != 0))
+		pm_die(PM_EXIT_IO, "%s: %s", w->name, strerror(errno));
+}
+
+void stream_writer_close(struct stream_writer *w)
+{
+	stream_writer_finish(w);
 	if (w->tmp_path) {
-		if (fsync(w->fd) != 0 || close(w->fd) != 0)
-			pm_die(PM_EXIT_IO, "%s: %s", w->name, strerror(errno));
 		if (rename(w->tmp_path, w->name) != 0)
 			pm_die(PM_EXIT_IO, "%s: cannot rename from %s: %s", w->name, w->tmp_path, strerror(errno));
 		pm_cleanup_remove(remove_partial, w);

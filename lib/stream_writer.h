@@ -26,7 +26,10 @@ void stream_writer_raw(struct stream_writer *w, const char *data, size_t len);
 
 uint64_t stream_writer_bytes(const struct stream_writer *w);
 
-/* Flush, check the close, and move a file into place. */
+/* Flush and close the gzip stream, and sync a file to disk: all that can fail but the rename. */
+void stream_writer_finish(struct stream_writer *w);
+
+/* Finish if not yet done, move a file into place, and free the writer. */
 void stream_writer_close(struct stream_writer *w);
 
 /* Parse a compression level argument (0-9); exits 2 when it is not one. */

@@ -42,9 +42,12 @@ static void begin_snapshot(PGconn *conn, const char *snapshot)
 
 static void check_columns(const struct table_desc *t, const struct namelist *names, const char *option)
 {
-	for (size_t i = 0; i < names->n; i++)
+	for (size_t i = 0; i < names->n; i++) {
 		if (table_desc_find(t, names->items[i]) < 0)
 			pm_die(PM_EXIT_USAGE, "%s: %s: no column \"%s\"", t->label, option, names->items[i]);
+		if (namelist_find(names, names->items[i]) != (int)i)
+			pm_die(PM_EXIT_USAGE, "%s: %s: column \"%s\" named twice", t->label, option, names->items[i]);
+	}
 }
 
 /*
@@ -115,10 +118,15 @@ void table_extract(PGconn *conn, const struct extract_options *o)
 	struct extract_sink sink = { 0 };
 	char what[256];
 
+	sink.out = stream_writer_open(o->output, o->level);
 	begin_snapshot(conn, o->snapshot);
 	struct table_desc *t = table_desc_load(conn, o->schema, o->table);
 	check_columns(t, &o->columns, "-c");
 	check_columns(t, &o->order_by, "--order-by");
+	/* Chunks need a key that orders every row apart; a primary key does. */
+	if (o->after.n && o->order_by.n == 0 && t->npk == 0)
+		pm_die(PM_EXIT_USAGE, "%s: --after needs a unique key: the table has no primary key, name one with --order-by",
+		       t->label);
 
 	const struct namelist *use = &o->columns;
 	if (use->n == 0) {
@@ -139,7 +147,6 @@ void table_extract(PGconn *conn, const struct extract_options *o)
 	}
 	build_query(conn, &sql, t, o, use, key);
 
-	sink.out = stream_writer_open(o->output, o->level);
 	struct csv_field *header = pm_malloc(use->n * sizeof *header);
 	for (size_t i = 0; i < use->n; i++)
 		header[i] = (struct csv_field){ use->items[i], strlen(use->items[i]), false };

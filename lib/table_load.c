@@ -279,10 +279,14 @@ static void merge_by_key(struct load *l)
 
 static void create_keymap(struct load *l, const char *type)
 {
-	char name[128];
+	char name[64]; /* PostgreSQL's NAMEDATALEN: a longer name would be cut and could collide */
 	struct bytebuf b = { 0 };
+	const char *base = l->o->keymap ? l->o->keymap : l->t->name;
 
-	snprintf(name, sizeof name, "keymap_%s", l->o->keymap ? l->o->keymap : l->t->name);
+	if (strlen(base) > sizeof name - sizeof "keymap_")
+		pm_die(PM_EXIT_USAGE, "key map name \"%s\" is longer than %zu bytes: choose one with --keymap", base,
+		       sizeof name - sizeof "keymap_");
+	snprintf(name, sizeof name, "keymap_%s", base);
 	db_append_ident(l->conn, &b, KEYMAP_SCHEMA);
 	bytebuf_putc(&b, '.');
 	db_append_ident(l->conn, &b, name);
@@ -399,11 +403,13 @@ static void move_sequences(struct load *l)
 			continue;
 		const char *seq[1] = { c->sequence };
 		sql_reset(l);
+		/* The next value is last_value + increment once used, else the start value. */
 		sql_add(l, "SELECT pg_catalog.setval($1::regclass, m) FROM (SELECT max(");
 		sql_ident(l, c->name);
 		sql_add(l, ") AS m FROM ");
 		sql_add(l, l->t->qualified);
-		sql_add(l, ") x WHERE m >= COALESCE(pg_catalog.pg_sequence_last_value($1::regclass), 0)");
+		sql_add(l, ") x, pg_catalog.pg_sequence s WHERE s.seqrelid = $1::regclass AND s.seqincrement > 0"
+			   " AND m >= COALESCE(pg_catalog.pg_sequence_last_value($1::regclass) + s.seqincrement, s.seqstart)");
 		run(l, "moving the sequence", 1, seq);
 	}
 }
@@ -430,13 +436,28 @@ static struct stream_writer *write_keymap(struct load *l)
 	return sink.out;
 }
 
+static void commit(struct load *l)
+{
+	PGresult *res = PQexec(l->conn, "COMMIT");
+
+	if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+		PQclear(res);
+		return;
+	}
+	if (PQstatus(l->conn) == CONNECTION_BAD)
+		pm_die(PM_EXIT_DATABASE, "%s: lost the connection during COMMIT: the load may or may not be committed",
+		       l->t->label);
+	/* Deferred foreign keys are checked here: a dangling reference is bad data like any other. */
+	load_failed(l, res, "commit", 0, "");
+}
+
 void table_load(PGconn *conn, const struct load_options *o)
 {
 	struct load l = { .conn = conn, .o = o };
 	struct stream_writer *keymap_out = NULL;
 
-	if (o->keymap_out && !o->new_ids)
-		pm_die(PM_EXIT_USAGE, "--keymap-out goes with --new-ids");
+	if ((o->keymap_out || o->keymap) && !o->new_ids)
+		pm_die(PM_EXIT_USAGE, "--keymap and --keymap-out go with --new-ids");
 	l.in = stream_reader_open(o->input);
 	db_exec(conn, "starting the transaction", "BEGIN");
 	l.t = table_desc_load(conn, o->schema, o->table);
@@ -458,12 +479,12 @@ void table_load(PGconn *conn, const struct load_options *o)
 	else
 		l.inserted = l.records;
 	move_sequences(&l);
-	if (o->keymap_out)
+	/* The key map file is complete on disk before COMMIT; only its rename comes after. */
+	if (o->keymap_out) {
 		keymap_out = write_keymap(&l);
-	/* Deferred foreign keys are checked here: a dangling reference is bad data like any other. */
-	sql_reset(&l);
-	sql_add(&l, "COMMIT");
-	run(&l, "commit", 0, NULL);
+		stream_writer_finish(keymap_out);
+	}
+	commit(&l);
 	if (keymap_out)
 		stream_writer_close(keymap_out);
 	if (o->verbose)

@@ -6,10 +6,21 @@
 #include "pm_error.h"
 #include "tool.h"
 
+/* Interrupted: remove partial output files, then die of the same signal. */
+static void on_fatal_signal(int sig)
+{
+	pm_run_cleanups();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 void tool_init(const char *argv0)
 {
 	pm_set_progname(argv0);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_fatal_signal);
+	signal(SIGTERM, on_fatal_signal);
+	signal(SIGHUP, on_fatal_signal);
 }
 
 void tool_version(void)

@@ -26,8 +26,9 @@ setup() {
 	assert_equal "$(sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pm-load'")" 1
 	zcat src.gz | tail -n +10001 >&"$w" || true
 	exec {w}>&-
-	run wait "$pid"
-	assert_equal "$status" 4
+	rc=0
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 4
 	run cat err
 	assert_output --regexp 'pm-load: t: (load|lost the connection).*'
 	assert_equal "$(table_digest t)" "$before"

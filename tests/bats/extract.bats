@@ -52,6 +52,12 @@ data_lines() {
 	assert_output --partial '--after has 1 values for a key of 2 columns'
 }
 
+@test "--after needs a key that tells every row apart" {
+	sql "CREATE TABLE nokey (a int, b text); INSERT INTO nokey VALUES (1, 'x'), (1, 'x')"
+	run -2 pm-extract -t nokey --after 1
+	assert_output --partial 'nokey: --after needs a unique key: the table has no primary key'
+}
+
 @test "shards partition the table: every row in exactly one shard" {
 	pm-extract -t t -o all.gz
 	for k in 1 2 3; do pm-extract -t t --shard "$k/3" -o "s$k.gz"; done
@@ -92,6 +98,8 @@ data_lines() {
 	assert_output 'pm-extract: table nosuch does not exist (or is not on the search_path)'
 	run -2 pm-extract -t t -c id,nosuch
 	assert_output 'pm-extract: t: -c: no column "nosuch"'
+	run -2 pm-extract -t t -c id,n,id
+	assert_output 'pm-extract: t: -c: column "id" named twice'
 	run -2 pm-extract -t t --limit -1
 	assert_output --partial '--limit'
 	run -2 pm-extract
@@ -104,4 +112,20 @@ data_lines() {
 	run -0 pm-load --version
 	assert_output --regexp '^pm-load \(pm\) [0-9]+\.[0-9]+\.[0-9]+$'
 	run -2 pm-extract --no-such-option
+}
+
+@test "an extract killed by a signal leaves no file behind" {
+	sql "CREATE VIEW slow AS SELECT i AS id, pg_sleep(0.01)::text AS s FROM generate_series(1, 1000) i"
+	pm-extract -t slow --order-by id -o out.gz &
+	pid=$!
+	for _ in $(seq 50); do
+		[ -n "$(ls)" ] && break
+		sleep 0.1
+	done
+	assert [ -n "$(ls)" ]
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 143
+	assert_equal "$(ls)" ""
 }

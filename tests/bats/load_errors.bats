@@ -52,6 +52,13 @@ dst_unchanged() {
 	dst_unchanged
 }
 
+@test "junk after the end of the gzip data is refused" {
+	{ cat good.gz; echo junk; } >junk.gz
+	run -3 pm-load -t dst -i junk.gz
+	assert_output --regexp 'junk\.gz: record [0-9]+: junk after the end of the gzip data'
+	dst_unchanged
+}
+
 @test "an empty stream is refused" {
 	: >empty
 	run -3 pm-load -t dst -i empty

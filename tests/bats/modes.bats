@@ -61,6 +61,24 @@ setup() {
 	assert_output 11
 }
 
+@test "a fresh sequence is not moved by ids below its start" {
+	printf 'id,name,flag\n0,zero,true\n' >zero.csv
+	sql "DELETE FROM t; ALTER SEQUENCE t_id_seq RESTART"
+	run -0 pm-load -t t -i zero.csv
+	assert_equal "$(sql "SELECT nextval('t_id_seq')")" 1
+}
+
+@test "key map options without --new-ids, and a key map name too long, are usage errors" {
+	run -2 pm-load -t t -i batch.csv --keymap x
+	assert_output --partial '--keymap and --keymap-out go with --new-ids'
+	run -2 pm-load -t t -i batch.csv -Z 9
+	assert_output --partial '-Z goes with --keymap-out'
+	sql "CREATE TABLE p (id bigserial PRIMARY KEY)"
+	printf 'id\n1\n' >p.csv
+	run -2 pm-load -t p -i p.csv --new-ids id --keymap "$(printf 'k%.0s' $(seq 60))"
+	assert_output --partial 'is longer than 56 bytes'
+}
+
 @test "a sequence already ahead of the data is never moved back" {
 	sql "SELECT setval('t_id_seq', 100)"
 	printf 'id,name,flag\n10,ten,true\n' >ids.csv
@@ -101,7 +119,7 @@ setup_profiles() {
 	assert_output --partial 'keymap_profile_pkey'
 	assert_equal "$(table_digest accounts_profile)" "$before"
 	run -0 pm-load -v -t accounts_profile -i profiles.csv --new-ids id --keymap profile --mode skip
-	assert_output --partial '3 records: 0 inserted, 0 updated, 3 unchanged'
+	assert_output 'pm-load: accounts_profile: 3 records: 0 inserted, 0 updated, 3 unchanged'
 	assert_equal "$(table_digest accounts_profile)" "$before"
 }
 

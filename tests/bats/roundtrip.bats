@@ -62,6 +62,13 @@ setup() {
 		"$(printf '1:a 2:<null> 3: 4:x\ny')"
 }
 
+@test "whole streams appended one after another load as one: shards concatenated" {
+	for k in 1 2 3; do pm-extract -t awkward --shard "$k/3" -o "s$k.gz"; done
+	sql "CREATE TABLE copy (LIKE awkward INCLUDING ALL)"
+	cat s1.gz s2.gz s3.gz | pm-load -t copy
+	assert_equal "$(table_digest copy)" "$(table_digest awkward)"
+}
+
 @test "-o writes a 0600 file and -Z sets the level" {
 	run -0 pm-extract -t awkward -o fast.gz
 	run -0 pm-extract -t awkward -Z 9 -o small.gz

@@ -116,10 +116,18 @@ static void test_reader(void)
 	ok(strcmp(slurp("noeol.csv"), "a|b;1|2;") == 0, "last record without a newline");
 
 	write_gzip_member("multi.gz", "wb1", "a,b\n1,x\n");
-	gzFile g = gzopen(path_of("multi.gz"), "ab9");
-	gzwrite(g, "2,y\n", 4);
-	gzclose(g);
+	write_gzip_member("multi.gz", "ab9", "2,y\n");
 	ok(strcmp(slurp("multi.gz"), "a|b;1|x;2|y;") == 0, "two gzip members read as one stream");
+
+	write_gzip_member("cat.gz", "wb1", "a,b\n1,x\n");
+	write_gzip_member("cat.gz", "ab1", "a,b\n2,y\n");
+	write_gzip_member("cat.gz", "ab1", "a,b\n");
+	ok(strcmp(slurp("cat.gz"), "a|b;1|x;2|y;") == 0, "whole streams appended: their headers are dropped");
+
+	write_gzip_member("mid.gz", "wb1", "a,b\n1,x\n2,");
+	write_gzip_member("mid.gz", "ab1", "y\na,b\n");
+	ok(strcmp(slurp("mid.gz"), "a|b;1|x;2|y;a|b;") == 0,
+	   "a member that starts inside a record is data: only a member's first record can repeat the header");
 }
 
 static void test_writer(void)
