@@ -53,8 +53,9 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct extract_options o = { .limit = -1, .level = STREAM_DEFAULT_LEVEL };
-	const char *conninfo = NULL;
+	struct extract_options o = { .limit = -1 };
+	const char *conninfo = NULL, *output = NULL;
+	int level = STREAM_DEFAULT_LEVEL;
 	int ch;
 
 	tool_init(argv[0]);
@@ -64,8 +65,8 @@ int main(int argc, char **argv)
 		case 'n': o.schema = optarg; break;
 		case 't': o.table = optarg; break;
 		case 'c': namelist_parse(&o.columns, optarg, "-c"); break;
-		case 'o': o.output = optarg; break;
-		case 'Z': o.level = stream_level_parse(optarg); break;
+		case 'o': output = optarg; break;
+		case 'Z': level = stream_level_parse(optarg); break;
 		case OPT_WHERE: o.where = optarg; break;
 		case OPT_ORDER: namelist_parse(&o.order_by, optarg, "--order-by"); break;
 		case OPT_AFTER: namelist_parse(&o.after, optarg, "--after"); break;
@@ -81,8 +82,10 @@ int main(int argc, char **argv)
 	if (optind != argc || !o.table || !*o.table)
 		usage(PM_EXIT_USAGE);
 
+	/* Output first: a terminal or an unwritable file is refused before any connection. */
+	struct stream_writer *out = stream_writer_open(output, level);
 	PGconn *conn = db_connect(conninfo);
-	table_extract(conn, &o);
+	table_extract(conn, &o, out);
 	db_close(conn);
 	namelist_free(&o.columns);
 	namelist_free(&o.order_by);

@@ -82,6 +82,8 @@ int main(int argc, char **argv)
 		usage(PM_EXIT_USAGE);
 	if (level_given && !o.keymap_out)
 		pm_die(PM_EXIT_USAGE, "-Z goes with --keymap-out");
+	if ((o.keymap_out || o.keymap) && !o.new_ids)
+		pm_die(PM_EXIT_USAGE, "--keymap and --keymap-out go with --new-ids");
 
 	PGconn *conn = db_connect(conninfo);
 	table_load(conn, &o);

@@ -111,14 +111,14 @@ static void build_query(PGconn *conn, struct bytebuf *sql, const struct table_de
 	bytebuf_puts(sql, ") TO STDOUT WITH (FORMAT csv)");
 }
 
-void table_extract(PGconn *conn, const struct extract_options *o)
+void table_extract(PGconn *conn, const struct extract_options *o, struct stream_writer *out)
 {
 	struct namelist cols = { 0 }, order = { 0 };
 	struct bytebuf sql = { 0 };
 	struct extract_sink sink = { 0 };
 	char what[256];
 
-	sink.out = stream_writer_open(o->output, o->level);
+	sink.out = out;
 	begin_snapshot(conn, o->snapshot);
 	struct table_desc *t = table_desc_load(conn, o->schema, o->table);
 	check_columns(t, &o->columns, "-c");

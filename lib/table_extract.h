@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "namelist.h"
+#include "stream_writer.h"
 
 struct extract_options {
 	const char *schema;
@@ -21,11 +22,10 @@ struct extract_options {
 	long long limit;          /* < 0: none */
 	unsigned shard, nshards;  /* shard 1..nshards; nshards 0: none */
 	const char *snapshot;
-	const char *output;
-	int level;
 	bool progress;
 };
 
-void table_extract(PGconn *conn, const struct extract_options *o);
+/* Write the rows to out (opened by the caller, before connecting) and close it. */
+void table_extract(PGconn *conn, const struct extract_options *o, struct stream_writer *out);
 
 #endif

@@ -25,16 +25,16 @@ struct load {
 	char *keymap;          /* escaped pm."keymap_NAME", with --new-ids */
 	const char *into;      /* relation COPY fills: the table, or the staging table */
 	struct bytebuf sql;
+	struct bytebuf list; /* scratch for column_list */
 	uint64_t records, inserted, updated;
 };
 
+/* Escaped, comma-separated names, each after prefix; valid until the next call. */
 static const char *column_list(struct load *l, const struct namelist *names, const char *prefix)
 {
-	static struct bytebuf b;
-
-	b.len = 0;
-	db_append_ident_list(l->conn, &b, names->items, names->n, prefix);
-	return bytebuf_cstr(&b);
+	l->list.len = 0;
+	db_append_ident_list(l->conn, &l->list, names->items, names->n, prefix);
+	return bytebuf_cstr(&l->list);
 }
 
 static void sql_reset(struct load *l)
@@ -256,7 +256,8 @@ static void merge_by_key(struct load *l)
 	sql_add(l, l->t->qualified);
 	sql_add(l, " AS t (");
 	sql_add(l, column_list(l, &l->cols, NULL));
-	sql_add(l, ") SELECT ");
+	/* The stream's values go in as they are, GENERATED ALWAYS identity columns too, as COPY does. */
+	sql_add(l, ") OVERRIDING SYSTEM VALUE SELECT ");
 	sql_add(l, column_list(l, &l->cols, NULL));
 	sql_add(l, " FROM pm_staging ON CONFLICT (");
 	sql_add(l, column_list(l, &l->key, NULL));
@@ -277,12 +278,17 @@ static void merge_by_key(struct load *l)
 	PQclear(res);
 }
 
-static void create_keymap(struct load *l, const char *type)
+/* With --new-ids: name the key map and check the id column, before any record is sent. */
+static void plan_keymap(struct load *l)
 {
 	char name[64]; /* PostgreSQL's NAMEDATALEN: a longer name would be cut and could collide */
 	struct bytebuf b = { 0 };
 	const char *base = l->o->keymap ? l->o->keymap : l->t->name;
+	const struct table_column *id = &l->t->columns[table_desc_find(l->t, l->o->new_ids)];
 
+	if (!id->sequence)
+		pm_die(PM_EXIT_USAGE, "--new-ids: column \"%s\" of %s has no sequence to take new ids from", id->name,
+		       l->t->label);
 	if (strlen(base) > sizeof name - sizeof "keymap_")
 		pm_die(PM_EXIT_USAGE, "key map name \"%s\" is longer than %zu bytes: choose one with --keymap", base,
 		       sizeof name - sizeof "keymap_");
@@ -292,7 +298,10 @@ static void create_keymap(struct load *l, const char *type)
 	db_append_ident(l->conn, &b, name);
 	l->keymap = pm_strdup(bytebuf_cstr(&b));
 	bytebuf_free(&b);
+}
 
+static void create_keymap(struct load *l, const char *type)
+{
 	sql_reset(l);
 	sql_add(l, "CREATE SCHEMA IF NOT EXISTS " KEYMAP_SCHEMA);
 	run(l, "creating the key map", 0, NULL);
@@ -318,9 +327,6 @@ static void merge_new_ids(struct load *l)
 	const char *seq[1] = { id->sequence };
 	bool mapped_only = l->o->mode != LOAD_INSERT;
 
-	if (!id->sequence)
-		pm_die(PM_EXIT_USAGE, "--new-ids: column \"%s\" of %s has no sequence to take new ids from", id->name,
-		       l->t->label);
 	create_keymap(l, id->type);
 
 	sql_reset(l);
@@ -379,7 +385,7 @@ static void merge_new_ids(struct load *l)
 	sql_add(l, l->t->qualified);
 	sql_add(l, " (");
 	sql_add(l, column_list(l, &l->cols, NULL));
-	sql_add(l, ") SELECT ");
+	sql_add(l, ") OVERRIDING SYSTEM VALUE SELECT ");
 	for (size_t i = 0; i < l->cols.n; i++) {
 		sql_add(l, i ? ", " : "");
 		if (strcmp(l->cols.items[i], id->name) == 0) {
@@ -403,13 +409,16 @@ static void move_sequences(struct load *l)
 			continue;
 		const char *seq[1] = { c->sequence };
 		sql_reset(l);
-		/* The next value is last_value + increment once used, else the start value. */
+		/* The next value is last_value + increment once called, else last_value itself (as after
+		 * RESTART); the name comes quoted from pg_get_serial_sequence. */
 		sql_add(l, "SELECT pg_catalog.setval($1::regclass, m) FROM (SELECT max(");
 		sql_ident(l, c->name);
 		sql_add(l, ") AS m FROM ");
 		sql_add(l, l->t->qualified);
-		sql_add(l, ") x, pg_catalog.pg_sequence s WHERE s.seqrelid = $1::regclass AND s.seqincrement > 0"
-			   " AND m >= COALESCE(pg_catalog.pg_sequence_last_value($1::regclass) + s.seqincrement, s.seqstart)");
+		sql_add(l, ") x, pg_catalog.pg_sequence p, ");
+		sql_add(l, c->sequence);
+		sql_add(l, " s WHERE p.seqrelid = $1::regclass AND p.seqincrement > 0"
+			   " AND m >= CASE WHEN s.is_called THEN s.last_value + p.seqincrement ELSE s.last_value END");
 		run(l, "moving the sequence", 1, seq);
 	}
 }
@@ -423,17 +432,18 @@ static void write_pair(void *ctx, const char *row, size_t len)
 	stream_writer_raw(((struct keymap_sink *)ctx)->out, row, len);
 }
 
-static struct stream_writer *write_keymap(struct load *l)
+/* This load's pairs, in old-key order, then everything but the rename: that waits for COMMIT. */
+static void write_keymap(struct load *l, struct stream_writer *out)
 {
 	static const struct csv_field header[2] = { { "old_key", 7, false }, { "new_key", 7, false } };
-	struct keymap_sink sink = { stream_writer_open(l->o->keymap_out, l->o->level) };
+	struct keymap_sink sink = { out };
 	char what[256];
 
-	stream_writer_record(sink.out, header, 2);
+	stream_writer_record(out, header, 2);
 	snprintf(what, sizeof what, "%s: writing the key map", l->t->label);
 	db_copy_out(l->conn, what, "COPY (SELECT old_key, new_key FROM pm_pairs ORDER BY old_key) TO STDOUT WITH (FORMAT csv)",
 		    write_pair, &sink);
-	return sink.out;
+	stream_writer_finish(out);
 }
 
 static void commit(struct load *l)
@@ -456,8 +466,6 @@ void table_load(PGconn *conn, const struct load_options *o)
 	struct load l = { .conn = conn, .o = o };
 	struct stream_writer *keymap_out = NULL;
 
-	if ((o->keymap_out || o->keymap) && !o->new_ids)
-		pm_die(PM_EXIT_USAGE, "--keymap and --keymap-out go with --new-ids");
 	l.in = stream_reader_open(o->input);
 	db_exec(conn, "starting the transaction", "BEGIN");
 	l.t = table_desc_load(conn, o->schema, o->table);
@@ -465,6 +473,11 @@ void table_load(PGconn *conn, const struct load_options *o)
 		pm_die(PM_EXIT_USAGE, "%s is not a table", l.t->label);
 	plan_columns(&l);
 	plan_key(&l);
+	if (o->new_ids)
+		plan_keymap(&l);
+	/* Opened now, so an output that cannot be written is found before any record is sent. */
+	if (o->keymap_out)
+		keymap_out = stream_writer_open(o->keymap_out, o->level);
 
 	/* Plain inserts go straight in: same atomicity, and every error keeps its record number. */
 	if (o->mode == LOAD_INSERT && !o->new_ids)
@@ -479,11 +492,9 @@ void table_load(PGconn *conn, const struct load_options *o)
 	else
 		l.inserted = l.records;
 	move_sequences(&l);
-	/* The key map file is complete on disk before COMMIT; only its rename comes after. */
-	if (o->keymap_out) {
-		keymap_out = write_keymap(&l);
-		stream_writer_finish(keymap_out);
-	}
+	if (keymap_out)
+		write_keymap(&l, keymap_out);
+	stream_reader_close(l.in);
 	commit(&l);
 	if (keymap_out)
 		stream_writer_close(keymap_out);
@@ -491,7 +502,6 @@ void table_load(PGconn *conn, const struct load_options *o)
 		pm_warn("%s: %llu records: %llu inserted, %llu updated, %llu unchanged", l.t->label,
 			(unsigned long long)l.records, (unsigned long long)l.inserted, (unsigned long long)l.updated,
 			(unsigned long long)(l.records - l.inserted - l.updated));
-	stream_reader_close(l.in);
 	table_desc_free(l.t);
 	namelist_free(&l.cols);
 	namelist_free(&l.key);
@@ -499,4 +509,5 @@ void table_load(PGconn *conn, const struct load_options *o)
 	free(l.src);
 	free(l.keymap);
 	bytebuf_free(&l.sql);
+	bytebuf_free(&l.list);
 }

@@ -106,6 +106,11 @@ data_lines() {
 	assert_output --partial 'usage: pm-extract'
 }
 
+@test "an unwritable output is refused before connecting" {
+	run -5 pm-extract -d 'host=127.0.0.1 port=1' -t t -o /nonexistent/dir/x.gz
+	assert_output --partial '/nonexistent/dir/x.gz.partial'
+}
+
 @test "--help, --version, and the exit status of a usage error" {
 	run -0 pm-extract --help
 	assert_output --partial 'usage: pm-extract'

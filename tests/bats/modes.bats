@@ -69,7 +69,7 @@ setup() {
 }
 
 @test "key map options without --new-ids, and a key map name too long, are usage errors" {
-	run -2 pm-load -t t -i batch.csv --keymap x
+	run -2 pm-load -d 'host=127.0.0.1 port=1' -t t -i batch.csv --keymap x
 	assert_output --partial '--keymap and --keymap-out go with --new-ids'
 	run -2 pm-load -t t -i batch.csv -Z 9
 	assert_output --partial '-Z goes with --keymap-out'
@@ -77,6 +77,13 @@ setup() {
 	printf 'id\n1\n' >p.csv
 	run -2 pm-load -t p -i p.csv --new-ids id --keymap "$(printf 'k%.0s' $(seq 60))"
 	assert_output --partial 'is longer than 56 bytes'
+}
+
+@test "a restarted sequence is not moved back by lower ids" {
+	sql "ALTER SEQUENCE t_id_seq RESTART WITH 100"
+	printf 'id,name,flag\n50,fifty,true\n' >ids.csv
+	run -0 pm-load -t t -i ids.csv
+	assert_equal "$(sql "SELECT nextval('t_id_seq')")" 100
 }
 
 @test "a sequence already ahead of the data is never moved back" {
@@ -159,4 +166,15 @@ setup_profiles() {
 	[[ $stderr == *"pm-load: t: 2 rows"* ]]
 	run -0 --separate-stderr pm-extract -t t --progress -o out.gz
 	[[ $stderr == *"pm-extract: t: 3 rows"* ]]
+}
+
+@test "GENERATED ALWAYS identity columns take the stream's values in every mode" {
+	sql "CREATE TABLE g (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text)"
+	printf 'id,v\n5,a\n' >g.csv
+	run -0 pm-load -t g -i g.csv
+	printf 'id,v\n5,b\n9,c\n' >g2.csv
+	run -0 pm-load -t g -i g2.csv --mode upsert
+	assert_equal "$(sql "SELECT string_agg(id || v, ' ' ORDER BY id) FROM g")" '5b 9c'
+	run -0 sql "INSERT INTO g (v) VALUES ('next') RETURNING id"
+	assert_output 10
 }
