@@ -12,6 +12,7 @@
 
 #define SEND_AT (64 * 1024)
 #define KEYMAP_SCHEMA "pm"
+#define RECORD_COLUMN "pm__record" /* the stream's record number of each staged row */
 
 struct load {
 	PGconn *conn;
@@ -24,6 +25,8 @@ struct load {
 	struct namelist other; /* loaded columns outside the key */
 	char *keymap;          /* escaped pm."keymap_NAME", with --new-ids */
 	const char *into;      /* relation COPY fills: the table, or the staging table */
+	bool staged;           /* records went to pm_staging, each with its record number */
+	bool merging;          /* inside SAVEPOINT pm_merge: a failure can be traced to a record */
 	struct bytebuf sql;
 	struct bytebuf list; /* scratch for column_list */
 	uint64_t records, inserted, updated;
@@ -58,6 +61,8 @@ static bool is_data_error(const char *state)
 	return strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0 || strcmp(state, "21000") == 0;
 }
 
+static uint64_t locate_record(struct load *l, const PGresult *res);
+
 static _Noreturn void load_failed(struct load *l, PGresult *res, const char *step, uint64_t line, const char *column)
 {
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
@@ -67,6 +72,8 @@ static _Noreturn void load_failed(struct load *l, PGresult *res, const char *ste
 	snprintf(what, sizeof what, "%s: %s", l->t->label, step);
 	if (PQstatus(l->conn) == CONNECTION_BAD || !primary || !is_data_error(state))
 		db_die(l->conn, res, what);
+	if (!line && l->merging)
+		line = locate_record(l, res);
 	if (line && column[0])
 		pm_die(PM_EXIT_DATA, "%s: record %llu: column \"%s\": %s (SQLSTATE %s); nothing loaded", l->t->label,
 		       (unsigned long long)line, column, primary, state);
@@ -93,6 +100,105 @@ static uint64_t run(struct load *l, const char *step, int nparams, const char *c
 
 	PQclear(res);
 	return n;
+}
+
+/* The unique index named by a violation, as column names; false for an expression index or another table. */
+static bool index_columns(struct load *l, const PGresult *res, struct namelist *cols)
+{
+	const char *index = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+	const char *table = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
+	const char *schema = PQresultErrorField(res, PG_DIAG_SCHEMA_NAME);
+	const char *params[3] = { index, schema, table };
+	static const char sql[] =
+		"SELECT a.attname FROM pg_catalog.pg_index i"
+		" JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+		" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+		" CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)"
+		" LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+		" WHERE c.relname = $1 AND n.nspname = $2 AND i.indrelid = (SELECT oid FROM pg_catalog.pg_class"
+		"  WHERE relname = $3 AND relnamespace = n.oid) ORDER BY k.ord";
+
+	if (!index || !table || !schema || strcmp(table, l->t->name) != 0 || strcmp(schema, l->t->schema) != 0)
+		return false;
+	PGresult *r = PQexecParams(l->conn, sql, 3, NULL, params, NULL, NULL, 0);
+	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
+	for (int i = 0; ok && i < PQntuples(r); i++)
+		ok = !PQgetisnull(r, i, 0) && namelist_find(&l->cols, PQgetvalue(r, i, 0)) >= 0;
+	cols->items = pm_malloc((size_t)PQntuples(r) * sizeof *cols->items + 1);
+	for (int i = 0; ok && i < PQntuples(r); i++)
+		cols->items[cols->n++] = pm_strdup(PQgetvalue(r, i, 0));
+	PQclear(r);
+	return ok;
+}
+
+static void add_row_equal(struct load *l, const struct namelist *cols, const char *a, const char *b)
+{
+	sql_add(l, "ROW(");
+	sql_add(l, column_list(l, cols, a));
+	sql_add(l, ") = ROW(");
+	sql_add(l, column_list(l, cols, b));
+	sql_add(l, ")");
+}
+
+/*
+ * A merge failed on a unique key: roll back to before the merge and find the
+ * first stream record that repeats another's key or meets an existing row on
+ * it (for upsert and skip, a row other than its own).  0 when it cannot tell.
+ */
+static uint64_t locate_record(struct load *l, const PGresult *res)
+{
+	const char *state = db_sqlstate(res);
+	const char *schema = PQresultErrorField(res, PG_DIAG_SCHEMA_NAME);
+	struct namelist cols = { 0 };
+	const char *against = NULL; /* a relation whose rows collide, with columns cols too */
+	uint64_t found = 0;
+
+	l->merging = false;
+	PQclear(PQexec(l->conn, "ROLLBACK TO SAVEPOINT pm_merge"));
+	if (strcmp(state, "21000") == 0 && l->key.n) {
+		cols = l->key; /* the same conflict key twice in the stream */
+		l->key = (struct namelist){ 0 };
+	} else if (strcmp(state, "23505") == 0 && l->keymap && schema && strcmp(schema, KEYMAP_SCHEMA) == 0) {
+		cols.items = pm_malloc(sizeof *cols.items);
+		cols.items[cols.n++] = pm_strdup(l->o->new_ids); /* an old id twice, or mapped already */
+		against = l->keymap;
+	} else if (strcmp(state, "23505") == 0 && index_columns(l, res, &cols)) {
+		against = l->t->qualified;
+	} else {
+		namelist_free(&cols);
+		return 0;
+	}
+
+	sql_reset(l);
+	sql_add(l, "SELECT min(s." RECORD_COLUMN ") FROM pm_staging s WHERE EXISTS (SELECT FROM pm_staging s2 WHERE ");
+	add_row_equal(l, &cols, "s2.", "s.");
+	sql_add(l, " AND s2." RECORD_COLUMN " < s." RECORD_COLUMN ")");
+	if (against == l->keymap && against) {
+		sql_add(l, " OR EXISTS (SELECT FROM ");
+		sql_add(l, l->keymap);
+		sql_add(l, " k WHERE k.old_key = s.");
+		sql_ident(l, l->o->new_ids);
+		sql_add(l, ")");
+	} else if (against) {
+		sql_add(l, " OR EXISTS (SELECT FROM ");
+		sql_add(l, against);
+		sql_add(l, " t WHERE ");
+		add_row_equal(l, &cols, "t.", "s.");
+		if (l->key.n) {
+			sql_add(l, " AND ROW(");
+			sql_add(l, column_list(l, &l->key, "t."));
+			sql_add(l, ") IS DISTINCT FROM ROW(");
+			sql_add(l, column_list(l, &l->key, "s."));
+			sql_add(l, ")");
+		}
+		sql_add(l, ")");
+	}
+	PGresult *r = PQexecParams(l->conn, bytebuf_cstr(&l->sql), 0, NULL, NULL, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && !PQgetisnull(r, 0, 0))
+		found = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	namelist_free(&cols);
+	return found;
 }
 
 /* Match the stream's header to the table: every column is loaded, declared source-only, or an error. */
@@ -165,7 +271,7 @@ static void create_staging(struct load *l)
 	sql_reset(l);
 	sql_add(l, "CREATE TEMPORARY TABLE pm_staging ON COMMIT DROP AS SELECT ");
 	sql_add(l, column_list(l, &l->cols, NULL));
-	sql_add(l, " FROM ");
+	sql_add(l, ", NULL::bigint AS " RECORD_COLUMN " FROM ");
 	sql_add(l, l->t->qualified);
 	sql_add(l, " WITH NO DATA");
 	run(l, "creating the staging table", 0, NULL);
@@ -183,13 +289,16 @@ static void create_staging(struct load *l)
 	if (n)
 		run(l, "creating the staging table", 0, NULL);
 	l->into = "pm_staging";
+	l->staged = true;
 }
 
 /* Send every record's loaded fields through COPY in text format, where the server's line N is our record N. */
 static void copy_records(struct load *l)
 {
 	const struct csv_record *rec;
-	struct csv_field *sel = pm_malloc(l->cols.n * sizeof *sel);
+	struct csv_field *sel = pm_malloc((l->cols.n + 1) * sizeof *sel);
+	size_t nsel = l->cols.n + (l->staged ? 1 : 0);
+	char number[24];
 	struct bytebuf buf = { 0 };
 	struct progress progress;
 	char what[256];
@@ -202,7 +311,7 @@ static void copy_records(struct load *l)
 	sql_add(l, l->into);
 	sql_add(l, " (");
 	sql_add(l, column_list(l, &l->cols, NULL));
-	sql_add(l, ") FROM STDIN");
+	sql_add(l, l->staged ? ", " RECORD_COLUMN ") FROM STDIN" : ") FROM STDIN");
 	db_copy_in_begin(l->conn, what, bytebuf_cstr(&l->sql));
 
 	progress_start(&progress, l->o->progress, l->t->label);
@@ -210,7 +319,11 @@ static void copy_records(struct load *l)
 	while ((rec = stream_reader_next(l->in)) != NULL) {
 		for (size_t i = 0; i < l->cols.n; i++)
 			sel[i] = rec->fields[l->src[i]];
-		csv_record_encode_copy_text(&buf, sel, l->cols.n);
+		if (l->staged) {
+			int n = snprintf(number, sizeof number, "%llu", (unsigned long long)rec->number);
+			sel[l->cols.n] = (struct csv_field){ number, (size_t)n, false };
+		}
+		csv_record_encode_copy_text(&buf, sel, nsel);
 		if (buf.len >= SEND_AT) {
 			db_copy_in_send(l->conn, what, buf.data, buf.len);
 			buf.len = 0;
@@ -485,12 +598,17 @@ void table_load(PGconn *conn, const struct load_options *o)
 	else
 		create_staging(&l);
 	copy_records(&l);
+	if (l.staged) {
+		db_exec(conn, "starting the merge", "SAVEPOINT pm_merge");
+		l.merging = true;
+	}
 	if (o->new_ids)
 		merge_new_ids(&l);
 	else if (o->mode != LOAD_INSERT)
 		merge_by_key(&l);
 	else
 		l.inserted = l.records;
+	l.merging = false;
 	move_sequences(&l);
 	if (keymap_out)
 		write_keymap(&l, keymap_out);

@@ -40,11 +40,22 @@ setup() {
 	assert_output --partial 'no unique or exclusion constraint matching the ON CONFLICT specification'
 }
 
+@test "upsert names the record that collides with another row on a second unique key" {
+	sql "CREATE TABLE p (id int PRIMARY KEY, ip text, api_key text, UNIQUE (ip, api_key))"
+	sql "INSERT INTO p VALUES (1, '10.0.0.1', 'k1'), (2, '10.0.0.2', 'k2')"
+	before=$(table_digest p)
+	printf 'id,ip,api_key\n1,10.0.0.1,k1\n3,10.0.0.3,k3\n4,10.0.0.2,k2\n' >p.csv
+	run -3 pm-load -t p -i p.csv --mode upsert
+	assert_output --partial 'p: record 3: duplicate key value violates unique constraint "p_ip_api_key_key"'
+	refute_output --partial k2
+	assert_equal "$(table_digest p)" "$before"
+}
+
 @test "upsert refuses a stream that holds the same key twice, and loads nothing" {
 	before=$(table_digest t)
 	printf 'id,name,flag\n5,a,true\n5,b,true\n' >twice.csv
 	run -3 pm-load -t t -i twice.csv --mode upsert
-	assert_output --partial 'cannot affect row a second time'
+	assert_output --partial 't: record 2: ON CONFLICT DO UPDATE command cannot affect row a second time'
 	assert_equal "$(table_digest t)" "$before"
 }
 
@@ -123,7 +134,7 @@ setup_profiles() {
 	run -0 pm-load -t accounts_profile -i profiles.csv --new-ids id --keymap profile
 	before=$(table_digest accounts_profile)
 	run -3 pm-load -t accounts_profile -i profiles.csv --new-ids id --keymap profile
-	assert_output --partial 'keymap_profile_pkey'
+	assert_output --partial 'accounts_profile: record 1: duplicate key value violates unique constraint "keymap_profile_pkey"'
 	assert_equal "$(table_digest accounts_profile)" "$before"
 	run -0 pm-load -v -t accounts_profile -i profiles.csv --new-ids id --keymap profile --mode skip
 	assert_output 'pm-load: accounts_profile: 3 records: 0 inserted, 0 updated, 3 unchanged'
@@ -144,7 +155,7 @@ setup_profiles() {
 	setup_profiles
 	printf 'id,user_id,name,email,username,organization\n100,1,alice,,,\n200,1,dup user,,,\n' >dup.csv
 	run -3 pm-load -t accounts_profile -i dup.csv --new-ids id --keymap profile --keymap-out keys.gz
-	assert_output --partial "accounts_profile: inserting rows with new ids: duplicate key value violates unique constraint \"accounts_profile_user_id_key\""
+	assert_output --partial "accounts_profile: record 2: duplicate key value violates unique constraint \"accounts_profile_user_id_key\""
 	[ ! -e keys.gz ]
 	assert_equal "$(ls)" "$(printf 'batch.csv\ndup.csv\nprofiles.csv')"
 	assert_equal "$(sql "SELECT count(*) FROM pm.keymap_profile" 2>/dev/null || echo none)" none
