@@ -1,0 +1,85 @@
+/* pm-transform: a pm stream to a pm stream, by a mapping file: renamed, checked, re-pointed. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keymap.h"
+#include "mapping.h"
+#include "pm_error.h"
+#include "stream_writer.h"
+#include "tool.h"
+#include "transform.h"
+
+static _Noreturn void usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+		"usage: pm-transform -m mapping [--keymap name=file]... [-i file] [-o file] [-Z level]\n"
+		"                    [--rejects file] [--max-rejects n] [--progress] [-v]\n");
+	exit(status);
+}
+
+static struct keymap *load_keymap(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char name[128];
+
+	if (!eq || eq == arg || !eq[1] || (size_t)(eq - arg) >= sizeof name)
+		pm_die(PM_EXIT_USAGE, "--keymap: \"%s\" is not NAME=FILE", arg);
+	memcpy(name, arg, (size_t)(eq - arg));
+	name[eq - arg] = '\0';
+	return keymap_load(name, eq + 1);
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_KEYMAP = 256, OPT_REJECTS, OPT_MAX_REJECTS, OPT_PROGRESS, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "mapping", required_argument, NULL, 'm' },
+		{ "input", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "compress", required_argument, NULL, 'Z' },
+		{ "keymap", required_argument, NULL, OPT_KEYMAP },
+		{ "rejects", required_argument, NULL, OPT_REJECTS },
+		{ "max-rejects", required_argument, NULL, OPT_MAX_REJECTS },
+		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct transform_options o = { .level = STREAM_DEFAULT_LEVEL };
+	const char *mapping_path = NULL;
+	int ch;
+
+	tool_init(argv[0]);
+	while ((ch = getopt_long(argc, argv, "m:i:o:Z:vh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'm': mapping_path = optarg; break;
+		case 'i': o.input = optarg; break;
+		case 'o': o.output = optarg; break;
+		case 'Z': o.level = stream_level_parse(optarg); break;
+		case OPT_KEYMAP:
+			o.keymaps = pm_realloc(o.keymaps, (o.nkeymaps + 1) * sizeof *o.keymaps);
+			o.keymaps[o.nkeymaps++] = load_keymap(optarg);
+			break;
+		case OPT_REJECTS: o.rejects = optarg; break;
+		case OPT_MAX_REJECTS: o.max_rejects = tool_parse_number(optarg, "--max-rejects", 0, 1LL << 62); break;
+		case OPT_PROGRESS: o.progress = true; break;
+		case 'v': o.verbose = true; break;
+		case OPT_VERSION: tool_version();
+		case 'h': usage(PM_EXIT_OK);
+		default: usage(PM_EXIT_USAGE);
+		}
+	}
+	if (optind != argc || !mapping_path)
+		usage(PM_EXIT_USAGE);
+
+	struct mapping *m = mapping_load(mapping_path);
+	transform_run(m, &o);
+	mapping_free(m);
+	for (size_t i = 0; i < o.nkeymaps; i++)
+		keymap_free(o.keymaps[i]);
+	free(o.keymaps);
+	return PM_EXIT_OK;
+}

@@ -1,0 +1,112 @@
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keymap.h"
+#include "pm_error.h"
+#include "stream_reader.h"
+#include "value_check.h"
+
+struct pair {
+	long long old_key;
+	long long new_key;
+};
+
+struct keymap {
+	char *name;
+	struct pair *pairs;
+	size_t n;
+	uint32_t *slots; /* 0 empty, else index into pairs + 1 */
+	size_t mask;
+};
+
+static size_t hash(long long key)
+{
+	uint64_t h = (uint64_t)key * 0x9e3779b97f4a7c15u;
+	return (size_t)(h ^ (h >> 32));
+}
+
+static void build_index(struct keymap *m, const char *path)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * m->n)
+		cap *= 2;
+	m->mask = cap - 1;
+	m->slots = calloc(cap, sizeof *m->slots);
+	if (!m->slots)
+		pm_die(PM_EXIT_IO, "out of memory (key map %s)", m->name);
+	for (size_t i = 0; i < m->n; i++) {
+		size_t s = hash(m->pairs[i].old_key) & m->mask;
+		while (m->slots[s]) {
+			if (m->pairs[m->slots[s] - 1].old_key == m->pairs[i].old_key)
+				pm_die(PM_EXIT_DATA, "%s: key map %s: old key %lld appears twice", path, m->name,
+				       m->pairs[i].old_key);
+			s = (s + 1) & m->mask;
+		}
+		m->slots[s] = (uint32_t)(i + 1);
+	}
+}
+
+struct keymap *keymap_load(const char *name, const char *path)
+{
+	struct keymap *m = pm_malloc(sizeof *m);
+	struct stream_reader *in = stream_reader_open(path);
+	const struct csv_record *h = stream_reader_header(in), *rec;
+	size_t cap = 1024;
+
+	memset(m, 0, sizeof *m);
+	m->name = pm_strdup(name);
+	if (h->nfields != 2 || strcmp(h->fields[0].data, "old_key") != 0 || strcmp(h->fields[1].data, "new_key") != 0)
+		pm_die(PM_EXIT_DATA, "%s: key map %s: the header must be old_key,new_key", stream_reader_name(in), name);
+	m->pairs = pm_malloc(cap * sizeof *m->pairs);
+	while ((rec = stream_reader_next(in)) != NULL) {
+		struct pair p;
+		if (rec->fields[0].null || rec->fields[1].null ||
+		    !value_parse_int64(rec->fields[0].data, rec->fields[0].len, &p.old_key) ||
+		    !value_parse_int64(rec->fields[1].data, rec->fields[1].len, &p.new_key))
+			pm_die(PM_EXIT_DATA, "%s: key map %s: record %llu: keys must be whole numbers", stream_reader_name(in),
+			       name, (unsigned long long)rec->number);
+		if (m->n == UINT32_MAX - 1)
+			pm_die(PM_EXIT_DATA, "%s: key map %s: more than %u keys", stream_reader_name(in), name, UINT32_MAX - 1);
+		if (m->n == cap) {
+			cap *= 2;
+			m->pairs = pm_realloc(m->pairs, cap * sizeof *m->pairs);
+		}
+		m->pairs[m->n++] = p;
+	}
+	m->pairs = pm_realloc(m->pairs, m->n * sizeof *m->pairs);
+	build_index(m, stream_reader_name(in));
+	stream_reader_close(in);
+	return m;
+}
+
+bool keymap_lookup(const struct keymap *m, long long old_key, long long *new_key)
+{
+	for (size_t s = hash(old_key) & m->mask; m->slots[s]; s = (s + 1) & m->mask) {
+		const struct pair *p = &m->pairs[m->slots[s] - 1];
+		if (p->old_key == old_key) {
+			*new_key = p->new_key;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *keymap_name(const struct keymap *m)
+{
+	return m->name;
+}
+
+size_t keymap_size(const struct keymap *m)
+{
+	return m->n;
+}
+
+void keymap_free(struct keymap *m)
+{
+	free(m->name);
+	free(m->pairs);
+	free(m->slots);
+	free(m);
+}

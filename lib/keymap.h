@@ -1,0 +1,22 @@
+/*
+ * keymap: an old-id to new-id map loaded from a key-map stream (header
+ * old_key,new_key, as pm-load --keymap-out writes it), for re-pointing foreign
+ * keys.  Pairs sit in one array (16 bytes) under an index of 32-bit slots at most
+ * half full (8 bytes more): under 32 bytes a key, and one probe or two a lookup.
+ */
+#ifndef PM_KEYMAP_H
+#define PM_KEYMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct keymap;
+
+/* Load path (a stream); a malformed stream, a non-integer or a repeated old key exits 3. */
+struct keymap *keymap_load(const char *name, const char *path);
+bool keymap_lookup(const struct keymap *m, long long old_key, long long *new_key);
+const char *keymap_name(const struct keymap *m);
+size_t keymap_size(const struct keymap *m);
+void keymap_free(struct keymap *m);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * transform: source records to target records by a mapping.  Every value is
+ * checked against its target column; a record that fails goes to the rejects
+ * stream with the reason, and the run goes on until more than max_rejects.
+ */
+#ifndef PM_TRANSFORM_H
+#define PM_TRANSFORM_H
+
+#include <stdbool.h>
+
+#include "keymap.h"
+#include "mapping.h"
+
+struct transform_options {
+	const char *input;
+	const char *output;
+	const char *rejects;     /* a stream of rejected records, or NULL */
+	int level;
+	long long max_rejects;
+	struct keymap **keymaps;
+	size_t nkeymaps;
+	bool progress;
+	bool verbose;
+};
+
+/* More rejects than max_rejects end the run with exit 1 and no output file. */
+void transform_run(const struct mapping *m, const struct transform_options *o);
+
+#endif

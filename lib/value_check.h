@@ -1,0 +1,36 @@
+/*
+ * value_check: a value checked and normalised the way PostgreSQL's own input
+ * functions would take it, before the database sees it.  Each check returns NULL
+ * when the value passes (with the normalised form in out) or a reason.
+ */
+#ifndef PM_VALUE_CHECK_H
+#define PM_VALUE_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bytebuf.h"
+
+enum value_type { TYPE_SMALLINT, TYPE_INTEGER, TYPE_BIGINT, TYPE_BOOLEAN, TYPE_TEXT, TYPE_VARCHAR };
+
+struct value_type_spec {
+	enum value_type type;
+	long long max_chars; /* varchar(n): n */
+};
+
+/* Parse "integer", "varchar(255)" ...; false when it is no type pm knows. */
+bool value_type_parse(const char *word, struct value_type_spec *spec);
+
+/*
+ * Check data[0..len) as spec; on success the normalised value (integers without
+ * spaces, sign or leading zeros; booleans as t or f; text as it is) is in out.
+ */
+const char *value_check(const struct value_type_spec *spec, const char *data, size_t len, struct bytebuf *out);
+
+/* Parse a whole signed 64-bit integer as PostgreSQL's int8 input does; false otherwise. */
+bool value_parse_int64(const char *data, size_t len, long long *v);
+
+/* The site's rule for ip_address: an IPv4 or IPv6 address, or a URL with a scheme and a host. */
+bool value_is_ip_or_url(const char *data, size_t len);
+
+#endif
