@@ -24,8 +24,10 @@ static struct keymap *load_keymap(const char *arg)
 	const char *eq = strchr(arg, '=');
 	char name[128];
 
-	if (!eq || eq == arg || !eq[1] || (size_t)(eq - arg) >= sizeof name)
+	if (!eq || eq == arg || !eq[1])
 		pm_die(PM_EXIT_USAGE, "--keymap: \"%s\" is not NAME=FILE", arg);
+	if ((size_t)(eq - arg) >= sizeof name)
+		pm_die(PM_EXIT_USAGE, "--keymap: the name is longer than %zu bytes", sizeof name - 1);
 	memcpy(name, arg, (size_t)(eq - arg));
 	name[eq - arg] = '\0';
 	return keymap_load(name, eq + 1);
@@ -61,7 +63,11 @@ int main(int argc, char **argv)
 		case 'Z': o.level = stream_level_parse(optarg); break;
 		case OPT_KEYMAP:
 			o.keymaps = pm_realloc(o.keymaps, (o.nkeymaps + 1) * sizeof *o.keymaps);
-			o.keymaps[o.nkeymaps++] = load_keymap(optarg);
+			o.keymaps[o.nkeymaps] = load_keymap(optarg);
+			for (size_t k = 0; k < o.nkeymaps; k++)
+				if (strcmp(keymap_name(o.keymaps[k]), keymap_name(o.keymaps[o.nkeymaps])) == 0)
+					pm_die(PM_EXIT_USAGE, "--keymap: %s given twice", keymap_name(o.keymaps[k]));
+			o.nkeymaps++;
 			break;
 		case OPT_REJECTS: o.rejects = optarg; break;
 		case OPT_MAX_REJECTS: o.max_rejects = tool_parse_number(optarg, "--max-rejects", 0, 1LL << 62); break;
@@ -74,6 +80,8 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc || !mapping_path)
 		usage(PM_EXIT_USAGE);
+	if (o.rejects && (strcmp(o.rejects, "-") == 0 || (o.output && strcmp(o.rejects, o.output) == 0)))
+		pm_die(PM_EXIT_USAGE, "--rejects needs a file of its own, apart from the output");
 
 	struct mapping *m = mapping_load(mapping_path);
 	transform_run(m, &o);

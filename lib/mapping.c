@@ -86,6 +86,8 @@ static void parse_column(const struct line *l, struct mapping *m)
 	int i = 1;
 
 	c.name = pm_strdup(need(l, i++, "column needs a name"));
+	if (!*c.name)
+		bad(l, "a column name cannot be empty", NULL);
 	const char *type = need(l, i++, "column needs a type");
 	if (!value_type_parse(type, &c.type))
 		bad(l, "unknown type", type);
@@ -119,6 +121,18 @@ static void parse_column(const struct line *l, struct mapping *m)
 	}
 	if (!sourced)
 		c.from = pm_strdup(c.name); /* the source column of the same name */
+	if (c.from && !*c.from)
+		bad(l, "a source column name cannot be empty", NULL);
+	/* A constant is checked once, here, rather than rejecting every record. */
+	if (!c.from && !c.constant && c.not_null)
+		bad(l, "const-null in a not-null column:", c.name);
+	if (c.constant) {
+		struct bytebuf scratch = { 0 };
+		const char *why = value_check(&c.type, c.constant, strlen(c.constant), &scratch);
+		bytebuf_free(&scratch);
+		if (why)
+			bad(l, why, c.constant);
+	}
 	if (c.keymap && c.type.type != TYPE_SMALLINT && c.type.type != TYPE_INTEGER && c.type.type != TYPE_BIGINT)
 		bad(l, "a key map needs an integer column:", c.name);
 	for (size_t k = 0; k < m->ncolumns; k++)
@@ -150,6 +164,8 @@ struct mapping *mapping_load(const char *path)
 				bad(&l, "a second target", NULL);
 			if (l.n != 2)
 				bad(&l, "target takes one table name", NULL);
+			if (!*l.tokens[1])
+				bad(&l, "the target name cannot be empty", NULL);
 			m->target = pm_strdup(l.tokens[1]);
 		} else if (strcmp(l.tokens[0], "column") == 0) {
 			parse_column(&l, m);

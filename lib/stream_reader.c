@@ -292,6 +292,10 @@ static void read_header(struct stream_reader *r)
 	for (size_t i = 0; i < h->nfields; i++) {
 		if (h->fields[i].null || h->fields[i].len == 0)
 			pm_die(PM_EXIT_DATA, "%s: header: column %zu has no name", r->name, i + 1);
+		for (size_t j = 0; j < i; j++)
+			if (h->fields[j].len == h->fields[i].len &&
+			    memcmp(h->fields[j].data, h->fields[i].data, h->fields[i].len) == 0)
+				pm_die(PM_EXIT_DATA, "%s: header: column \"%s\" appears twice", r->name, h->fields[i].data);
 		bytes += h->fields[i].len + 1;
 	}
 	bytebuf_reserve(&r->header_store, bytes);

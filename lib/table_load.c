@@ -211,10 +211,6 @@ static void plan_columns(struct load *l)
 	l->cols.items = pm_malloc(h->nfields * sizeof *l->cols.items);
 	for (size_t i = 0; i < h->nfields; i++) {
 		const char *name = h->fields[i].data;
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(h->fields[j].data, name) == 0)
-				pm_die(PM_EXIT_DATA, "%s: header: column \"%s\" appears twice", stream_reader_name(l->in),
-				       name);
 		if (namelist_find(&o->source_only, name) >= 0)
 			continue;
 		if (table_desc_find(l->t, name) < 0)

@@ -64,20 +64,25 @@ static void reject(struct run *r, const struct csv_record *rec, const char *colu
 	size_t n = rec->nfields;
 
 	r->rejected++;
-	if (r->o->max_rejects >= 0 && r->rejected > (uint64_t)r->o->max_rejects)
-		pm_die(PM_EXIT_DIFFERENCES, "%s: record %llu: column \"%s\": %s; more than %lld rejects, stopping",
-		       stream_reader_name(r->in), (unsigned long long)rec->number, column, reason, r->o->max_rejects);
-	if (!r->rejects) {
+	bool stop = r->rejected > (uint64_t)r->o->max_rejects;
+	if (r->rejects) {
+		memcpy(r->reject_fields, rec->fields, n * sizeof *rec->fields);
+		int len = snprintf(number, sizeof number, "%llu", (unsigned long long)rec->number);
+		r->reject_fields[n] = (struct csv_field){ number, (size_t)len, false };
+		r->reject_fields[n + 1] = (struct csv_field){ column, strlen(column), false };
+		r->reject_fields[n + 2] = (struct csv_field){ reason, strlen(reason), false };
+		stream_writer_record(r->rejects, r->reject_fields, n + 3);
+	} else if (!stop) {
 		pm_warn("%s: record %llu: column \"%s\": %s: rejected", stream_reader_name(r->in),
 			(unsigned long long)rec->number, column, reason);
-		return;
 	}
-	memcpy(r->reject_fields, rec->fields, n * sizeof *rec->fields);
-	int len = snprintf(number, sizeof number, "%llu", (unsigned long long)rec->number);
-	r->reject_fields[n] = (struct csv_field){ number, (size_t)len, false };
-	r->reject_fields[n + 1] = (struct csv_field){ column, strlen(column), false };
-	r->reject_fields[n + 2] = (struct csv_field){ reason, strlen(reason), false };
-	stream_writer_record(r->rejects, r->reject_fields, n + 3);
+	if (stop) {
+		/* The rejects so far stay for the operator; the output goes. */
+		if (r->rejects)
+			stream_writer_close(r->rejects);
+		pm_die(PM_EXIT_DIFFERENCES, "%s: record %llu: column \"%s\": %s; more than %lld rejects, stopping",
+		       stream_reader_name(r->in), (unsigned long long)rec->number, column, reason, r->o->max_rejects);
+	}
 }
 
 /* Check and convert one value into r->values; NULL on success, else the reason. */
@@ -103,7 +108,10 @@ static const char *convert(struct run *r, uint64_t number, const struct bound_co
 		}
 		r->values.len = start;
 		int n = snprintf(buf, sizeof buf, "%lld", new_key);
-		bytebuf_append(&r->values, buf, (size_t)n);
+		if (value_check(&c->type, buf, (size_t)n, &r->values)) {
+			snprintf(why, why_size, "key map %s gives %lld, out of range for the column", c->keymap, new_key);
+			return why;
+		}
 	}
 	for (size_t k = 0; k < c->nchecks; k++) {
 		if (value_is_ip_or_url(r->values.data + start, r->values.len - start))

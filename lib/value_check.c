@@ -71,8 +71,23 @@ static const char *check_integer(const struct value_type_spec *spec, const char 
 	long long v;
 	char buf[24];
 
-	if (!value_parse_int64(data, len, &v))
-		return "not a whole number in range";
+	if (!value_parse_int64(data, len, &v)) {
+		/* Digits that do not fit are a range error, as PostgreSQL says it. */
+		size_t i = 0, end = len;
+		while (i < end && is_space(data[i]))
+			i++;
+		while (end > i && is_space(data[end - 1]))
+			end--;
+		if (i < end && (data[i] == '+' || data[i] == '-'))
+			i++;
+		size_t first = i;
+		while (i < end && data[i] >= '0' && data[i] <= '9')
+			i++;
+		if (i == end && i > first)
+			return spec->type == TYPE_BIGINT ? "out of range for bigint"
+			       : spec->type == TYPE_SMALLINT ? "out of range for smallint" : "out of range for integer";
+		return "not a whole number";
+	}
 	if (v > max[spec->type] || v < -max[spec->type] - 1)
 		return spec->type == TYPE_SMALLINT ? "out of range for smallint" : "out of range for integer";
 	int n = snprintf(buf, sizeof buf, "%lld", v);
@@ -223,7 +238,7 @@ bool value_is_ip_or_url(const char *data, size_t len)
 		const char *port = ++p;
 		while (isdigit((unsigned char)*p))
 			p++;
-		if (p == port || p - port > 5)
+		if (p == port || p - port > 5 || atoi(port) > 65535)
 			return false;
 	}
 	return *p == '\0' || *p == '/' || *p == '?' || *p == '#';

@@ -40,7 +40,9 @@ one_column() {
 		integer|-1|12a|not a whole number
 		integer|0| |not a whole number
 		smallint|-32768|32768|out of range for smallint
-		bigint|1|9223372036854775808|not a whole number
+		bigint|1|9223372036854775808|out of range for bigint
+		integer|1|--5|not a whole number
+		integer|1| 99999999999 |out of range for integer
 		boolean|t|maybe|not a boolean
 		boolean|f|tru|not a boolean
 		varchar(3)|abc|abcd|too long
@@ -87,8 +89,12 @@ one_column() {
 @test "more rejects than --max-rejects stop the run with exit 1 and leave no output" {
 	one_column integer 1 x y
 	run -1 pm-transform -m one.map -i one.csv -o out.gz --rejects rej.gz --max-rejects 1
-	assert_output --partial 'one.csv: record 3: column "v": not a whole number in range; more than 1 rejects, stopping'
-	assert_equal "$(ls)" "$(printf 'keys.gz\none.csv\none.map' | sort)"
+	assert_output --partial 'one.csv: record 3: column "v": not a whole number; more than 1 rejects, stopping'
+	# The output is gone; the rejects so far stay, the one that crossed the limit included.
+	assert_equal "$(ls)" "$(printf 'keys.gz\none.csv\none.map\nrej.gz' | sort)"
+	assert_equal "$(zcat rej.gz | cut -d, -f2- | tr '\n' ' ')" 'pm_record,pm_column,pm_reason 2,v,not a whole number 3,v,not a whole number '
+	run -2 pm-transform -m one.map -i one.csv --rejects -
+	assert_output --partial '--rejects needs a file of its own'
 	run -1 pm-transform -m one.map -i one.csv -o out.gz
 	assert_output --partial 'record 2: column "v"'
 }
@@ -128,4 +134,37 @@ one_column() {
 	printf 'old,new\n1,2\n' >hdr.csv
 	run -3 pm-transform -m one.map --keymap k=hdr.csv -i one.csv
 	assert_output --partial 'the header must be old_key,new_key'
+}
+
+@test "a key map that gives a value out of the column's range is a reject" {
+	printf 'old_key,new_key\n1,99999\n' >big.csv
+	printf 'target t\ncolumn p smallint null keymap k\n' >s.map
+	printf 'p\n1\n' >in.csv
+	run -1 pm-transform -m s.map --keymap k=big.csv -i in.csv -o out.gz
+	assert_output --partial 'record 1: column "p": key map k gives 99999, out of range for the column'
+	run -2 pm-transform -m s.map --keymap k=big.csv --keymap k=big.csv -i in.csv
+	assert_output --partial '--keymap: k given twice'
+}
+
+@test "constants are checked when the mapping is read; empty names are refused" {
+	printf 'target t\ncolumn a integer null const x\n' >c.map
+	run -2 pm-transform -m c.map
+	assert_output 'pm-transform: c.map:2: not a whole number "x"'
+	printf 'target t\ncolumn a integer not-null const-null\n' >n.map
+	run -2 pm-transform -m n.map
+	assert_output 'pm-transform: n.map:2: const-null in a not-null column: "a"'
+	printf 'target t\ncolumn "" integer null\n' >e.map
+	run -2 pm-transform -m e.map
+	assert_output 'pm-transform: e.map:2: a column name cannot be empty'
+	printf 'target t\ncolumn a integer null const 7\ncolumn b text null\n' >ok.map
+	printf 'b\nx\n' >in.csv
+	run -0 pm-transform -m ok.map -i in.csv -o out.gz
+	assert_equal "$(zcat out.gz | tail -n 1)" '7,x'
+}
+
+@test "an input header naming a column twice is refused" {
+	printf 'target t\ncolumn a integer null\n' >a.map
+	printf 'a,a\n1,2\n' >in.csv
+	run -3 pm-transform -m a.map -i in.csv -o out.gz
+	assert_output 'pm-transform: in.csv: header: column "a" appears twice'
 }
