@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +10,13 @@
 #include "pm_error.h"
 #include "stream_writer.h"
 
-#define FLUSH_AT (64 * 1024)
+#define FLUSH_AT (256 * 1024)
 
+/*
+ * Compression runs in a thread of its own, so that encoding records and deflating
+ * them share the machine's two cores: the tool fills buf while the thread
+ * compresses pending, and flush swaps the two.
+ */
 struct stream_writer {
 	char *name;
 	char *tmp_path; /* NULL when writing to stdout */
@@ -18,7 +24,41 @@ struct stream_writer {
 	gzFile gz;
 	struct bytebuf buf;
 	uint64_t bytes;
+
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	struct bytebuf pending; /* the thread's, while has_pending */
+	bool has_pending, closing;
+	char error[256];        /* the thread's first failure, "" while none */
 };
+
+static void *compress_thread(void *arg)
+{
+	struct stream_writer *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->has_pending && !w->closing)
+			pthread_cond_wait(&w->changed, &w->lock);
+		if (!w->has_pending)
+			break;
+		pthread_mutex_unlock(&w->lock);
+		int n = gzwrite(w->gz, w->pending.data, (unsigned)w->pending.len);
+		int saved = errno;
+		pthread_mutex_lock(&w->lock);
+		if (n != (int)w->pending.len && !w->error[0]) {
+			int zerr;
+			const char *msg = gzerror(w->gz, &zerr);
+			snprintf(w->error, sizeof w->error, "%s", zerr == Z_ERRNO ? strerror(saved) : msg);
+		}
+		w->pending.len = 0;
+		w->has_pending = false;
+		pthread_cond_broadcast(&w->changed);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
 
 static void remove_partial(void *arg)
 {
@@ -55,20 +95,37 @@ struct stream_writer *stream_writer_open(const char *path, int level)
 	if (gzbuffer(w->gz, 128 * 1024) != 0)
 		pm_die(PM_EXIT_IO, "%s: cannot size gzip buffer", w->name);
 	bytebuf_reserve(&w->buf, FLUSH_AT + 4096);
+	bytebuf_reserve(&w->pending, FLUSH_AT + 4096);
+	if (pthread_mutex_init(&w->lock, NULL) != 0 || pthread_cond_init(&w->changed, NULL) != 0 ||
+	    pthread_create(&w->thread, NULL, compress_thread, w) != 0)
+		pm_die(PM_EXIT_IO, "%s: cannot start the compression thread", w->name);
 	return w;
+}
+
+/* Wait until the thread has taken what it was given; a failure it met is fatal here. */
+static void wait_idle(struct stream_writer *w)
+{
+	while (w->has_pending && !w->error[0])
+		pthread_cond_wait(&w->changed, &w->lock);
+	if (w->error[0]) {
+		pthread_mutex_unlock(&w->lock);
+		pm_die(PM_EXIT_IO, "%s: write failed: %s", w->name, w->error);
+	}
 }
 
 static void flush(struct stream_writer *w)
 {
 	if (w->buf.len == 0)
 		return;
-	if (gzwrite(w->gz, w->buf.data, (unsigned)w->buf.len) != (int)w->buf.len) {
-		int zerr;
-		const char *msg = gzerror(w->gz, &zerr);
-		pm_die(PM_EXIT_IO, "%s: write failed: %s", w->name, zerr == Z_ERRNO ? strerror(errno) : msg);
-	}
-	w->bytes += w->buf.len;
-	w->buf.len = 0;
+	pthread_mutex_lock(&w->lock);
+	wait_idle(w);
+	struct bytebuf full = w->buf;
+	w->buf = w->pending;
+	w->pending = full;
+	w->has_pending = true;
+	pthread_cond_broadcast(&w->changed);
+	pthread_mutex_unlock(&w->lock);
+	w->bytes += full.len;
 }
 
 void stream_writer_record(struct stream_writer *w, const struct csv_field *fields, size_t nfields)
@@ -95,6 +152,13 @@ void stream_writer_finish(struct stream_writer *w)
 	if (!w->gz)
 		return;
 	flush(w);
+	pthread_mutex_lock(&w->lock);
+	wait_idle(w);
+	w->closing = true;
+	pthread_cond_broadcast(&w->changed);
+	pthread_mutex_unlock(&w->lock);
+	if (pthread_join(w->thread, NULL) != 0)
+		pm_die(PM_EXIT_IO, "%s: cannot stop the compression thread", w->name);
 	int rc = gzclose_w(w->gz);
 	w->gz = NULL;
 	if (rc != Z_OK)
@@ -113,6 +177,9 @@ void stream_writer_close(struct stream_writer *w)
 		free(w->tmp_path);
 	}
 	bytebuf_free(&w->buf);
+	bytebuf_free(&w->pending);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->changed);
 	free(w->name);
 	free(w);
 }

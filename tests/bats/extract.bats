@@ -134,3 +134,11 @@ data_lines() {
 	assert_equal "$rc" 143
 	assert_equal "$(ls)" ""
 }
+
+@test "a write that fails (disk full) is an I/O error with a message, never a shorter stream" {
+	sql "INSERT INTO t SELECT i, md5(i::text), i FROM generate_series(101, 50000) i"
+	run -5 bash -c 'pm-extract -t t >/dev/full'
+	assert_output --partial 'pm-extract: stdout: write failed: No space left on device'
+	run -5 bash -c 'pm-extract -t t -c id --limit 1 >/dev/full'
+	assert_output --partial 'stdout: write failed'
+}
