@@ -107,8 +107,7 @@ static const char *convert(struct run *r, uint64_t number, const struct bound_co
 			return why;
 		}
 		r->values.len = start;
-		int n = snprintf(buf, sizeof buf, "%lld", new_key);
-		if (value_check(&c->type, buf, (size_t)n, &r->values)) {
+		if (value_check(&c->type, buf, value_format_int64(buf, new_key), &r->values)) {
 			snprintf(why, why_size, "key map %s gives %lld, out of range for the column", c->keymap, new_key);
 			return why;
 		}

@@ -63,6 +63,22 @@ bool value_parse_int64(const char *data, size_t len, long long *v)
 	return true;
 }
 
+size_t value_format_int64(char *buf, long long v)
+{
+	char tmp[20];
+	size_t n = 0, len = 0;
+	unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+
+	do
+		tmp[n++] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		buf[len++] = '-';
+	while (n > 0)
+		buf[len++] = tmp[--n];
+	return len;
+}
+
 static const char *check_integer(const struct value_type_spec *spec, const char *data, size_t len,
 				 struct bytebuf *out)
 {
@@ -90,8 +106,7 @@ static const char *check_integer(const struct value_type_spec *spec, const char 
 	}
 	if (v > max[spec->type] || v < -max[spec->type] - 1)
 		return spec->type == TYPE_SMALLINT ? "out of range for smallint" : "out of range for integer";
-	int n = snprintf(buf, sizeof buf, "%lld", v);
-	bytebuf_append(out, buf, (size_t)n);
+	bytebuf_append(out, buf, value_format_int64(buf, v));
 	return NULL;
 }
 

@@ -30,6 +30,9 @@ const char *value_check(const struct value_type_spec *spec, const char *data, si
 /* Parse a whole signed 64-bit integer as PostgreSQL's int8 input does; false otherwise. */
 bool value_parse_int64(const char *data, size_t len, long long *v);
 
+/* Write v in plain decimal into buf (at least 21 bytes, no NUL); returns the length. */
+size_t value_format_int64(char *buf, long long v);
+
 /* The site's rule for ip_address: an IPv4 or IPv6 address, or a URL with a scheme and a host. */
 bool value_is_ip_or_url(const char *data, size_t len);
 

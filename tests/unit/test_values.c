@@ -61,5 +61,13 @@ int main(void)
 	for (size_t i = 0; i < sizeof ips / sizeof ips[0]; i++)
 		ok(value_is_ip_or_url(ips[i].value, strlen(ips[i].value)) == ips[i].ok, "ip-or-url: \"%s\" is %s",
 		   ips[i].value, ips[i].ok ? "accepted" : "refused");
+	static const long long ints[] = { 0, 7, -7, 9223372036854775807LL, -9223372036854775807LL - 1 };
+	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+		char a[24], b[24];
+		size_t n = value_format_int64(a, ints[i]);
+		a[n] = '\0';
+		snprintf(b, sizeof b, "%lld", ints[i]);
+		ok(strcmp(a, b) == 0, "value_format_int64 writes %s", b);
+	}
 	return tap_done();
 }
