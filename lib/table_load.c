@@ -102,6 +102,14 @@ static uint64_t run(struct load *l, const char *step, int nparams, const char *c
 	return n;
 }
 
+/* "pm.keymap_X k WHERE k.old_key = s.ID": the key map row of staged row s. */
+static void add_keymap_of_staged(struct load *l)
+{
+	sql_add(l, l->keymap);
+	sql_add(l, " k WHERE k.old_key = s.");
+	sql_ident(l, l->o->new_ids);
+}
+
 /* The unique index named by a violation, as column names; false for an expression index or another table. */
 static bool index_columns(struct load *l, const PGresult *res, struct namelist *cols)
 {
@@ -173,11 +181,9 @@ static uint64_t locate_record(struct load *l, const PGresult *res)
 	sql_add(l, "SELECT min(s." RECORD_COLUMN ") FROM pm_staging s WHERE EXISTS (SELECT FROM pm_staging s2 WHERE ");
 	add_row_equal(l, &cols, "s2.", "s.");
 	sql_add(l, " AND s2." RECORD_COLUMN " < s." RECORD_COLUMN ")");
-	if (against == l->keymap && against) {
+	if (against && against == l->keymap) {
 		sql_add(l, " OR EXISTS (SELECT FROM ");
-		sql_add(l, l->keymap);
-		sql_add(l, " k WHERE k.old_key = s.");
-		sql_ident(l, l->o->new_ids);
+		add_keymap_of_staged(l);
 		sql_add(l, ")");
 	} else if (against) {
 		sql_add(l, " OR EXISTS (SELECT FROM ");
@@ -458,9 +464,7 @@ static void merge_new_ids(struct load *l)
 			sql_add(l, " AS t SET ");
 			add_set_list(l, "s.");
 			sql_add(l, " FROM pm_staging s, ");
-			sql_add(l, l->keymap);
-			sql_add(l, " k WHERE k.old_key = s.");
-			sql_ident(l, id->name);
+			add_keymap_of_staged(l);
 			sql_add(l, " AND t.");
 			sql_ident(l, id->name);
 			sql_add(l, " = k.new_key AND ");
@@ -475,9 +479,7 @@ static void merge_new_ids(struct load *l)
 	sql_add(l, " AS old_key FROM pm_staging s");
 	if (mapped_only) {
 		sql_add(l, " WHERE NOT EXISTS (SELECT FROM ");
-		sql_add(l, l->keymap);
-		sql_add(l, " k WHERE k.old_key = s.");
-		sql_ident(l, id->name);
+		add_keymap_of_staged(l);
 		sql_add(l, ")");
 	}
 	sql_add(l, " ORDER BY 1) o");
