@@ -74,6 +74,16 @@ static _Noreturn void load_failed(struct load *l, PGresult *res, const char *ste
 		db_die(l->conn, res, what);
 	if (!line && l->merging)
 		line = locate_record(l, res);
+	/* The staging table is ours, not the operator's: name the table being loaded. */
+	struct bytebuf msg = { 0 };
+	const char *staged = strstr(primary, "relation \"pm_staging\"");
+	if (staged) {
+		bytebuf_append(&msg, primary, (size_t)(staged - primary));
+		bytebuf_puts(&msg, "relation \"");
+		bytebuf_puts(&msg, l->t->name);
+		bytebuf_puts(&msg, staged + strlen("relation \"pm_staging"));
+		primary = bytebuf_cstr(&msg);
+	}
 	if (line && column[0])
 		pm_die(PM_EXIT_DATA, "%s: record %llu: column \"%s\": %s (SQLSTATE %s); nothing loaded", l->t->label,
 		       (unsigned long long)line, column, primary, state);

@@ -189,3 +189,12 @@ setup_profiles() {
 	run -0 sql "INSERT INTO g (v) VALUES ('next') RETURNING id"
 	assert_output 10
 }
+
+@test "a NULL in a NOT NULL column of an upsert names the table loaded, not the staging table" {
+	printf 'id,name,flag\n1,one,\n' >null.csv
+	before=$(table_digest t)
+	run -3 pm-load -t t -i null.csv --mode upsert
+	assert_output 'pm-load: t: record 1: null value in column "flag" of relation "t" violates not-null constraint (SQLSTATE 23502); nothing loaded'
+	refute_output --partial pm_staging
+	assert_equal "$(table_digest t)" "$before"
+}
