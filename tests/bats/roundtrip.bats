@@ -94,4 +94,9 @@ setup() {
 	printf 'id,t\n5,"x\ny"\n6,\n' >p.csv
 	run -0 vg "$PM_ROOT/build/bin/pm-load" -t p -i p.csv --new-ids id --keymap-out k.gz
 	assert_equal "$(sql 'SELECT count(*) FROM pm.keymap_p')" 2
+	printf 'ip_address,api_key,id,ping,printing,profile_id\n10.0.0.1,k1,1,t,f,5\nnot-ip,k2,2,f,f,\n1.2.3.4,k3,3,x,f,6\n' >pr.csv
+	run -0 vg "$PM_ROOT/build/bin/pm-transform" -m "$PM_ROOT/schemas/printer.map" --keymap profile=k.gz \
+		-i pr.csv -o pr.gz --rejects rej.gz --max-rejects 1
+	assert_output --partial '3 records: 2 written, 1 rejected, 1 warnings'
+	run -1 vg "$PM_ROOT/build/bin/pm-transform" -m "$PM_ROOT/schemas/printer.map" --keymap profile=k.gz -i pr.csv -o pr.gz
 }
