@@ -42,7 +42,7 @@ void db_copy_in_send(PGconn *conn, const char *what, const char *data, size_t le
 PGresult *db_copy_in_end(PGconn *conn, const char *what, uint64_t *line, char *column, size_t column_size,
 			 char *const *columns, size_t ncolumns);
 
-/* A result's SQLSTATE, primary message and constraint name ("" when absent). */
+/* A result's SQLSTATE ("" when absent). */
 const char *db_sqlstate(const PGresult *res);
 
 #endif

@@ -173,9 +173,8 @@ struct mapping *mapping_load(const char *path)
 			bad(&l, "unknown directive", l.tokens[0]);
 		}
 	}
-	if (ferror(f))
+	if (ferror(f) || fclose(f) != 0)
 		pm_die(PM_EXIT_IO, "%s: read error: %s", path, strerror(errno));
-	fclose(f);
 	free(buf);
 	if (!m->target)
 		pm_die(PM_EXIT_USAGE, "%s: no target line", path);

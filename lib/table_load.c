@@ -172,7 +172,11 @@ static uint64_t locate_record(struct load *l, const PGresult *res)
 	uint64_t found = 0;
 
 	l->merging = false;
-	PQclear(PQexec(l->conn, "ROLLBACK TO SAVEPOINT pm_merge"));
+	PGresult *back = PQexec(l->conn, "ROLLBACK TO SAVEPOINT pm_merge");
+	bool rolled_back = PQresultStatus(back) == PGRES_COMMAND_OK;
+	PQclear(back);
+	if (!rolled_back)
+		return 0;
 	if (strcmp(state, "21000") == 0 && l->key.n) {
 		cols = l->key; /* the same conflict key twice in the stream */
 		l->key = (struct namelist){ 0 };
@@ -544,26 +548,21 @@ static void move_sequences(struct load *l)
 	}
 }
 
-struct keymap_sink {
-	struct stream_writer *out;
-};
-
 static void write_pair(void *ctx, const char *row, size_t len)
 {
-	stream_writer_raw(((struct keymap_sink *)ctx)->out, row, len);
+	stream_writer_raw(ctx, row, len);
 }
 
 /* This load's pairs, in old-key order, then everything but the rename: that waits for COMMIT. */
 static void write_keymap(struct load *l, struct stream_writer *out)
 {
 	static const struct csv_field header[2] = { { "old_key", 7, false }, { "new_key", 7, false } };
-	struct keymap_sink sink = { out };
 	char what[256];
 
 	stream_writer_record(out, header, 2);
 	snprintf(what, sizeof what, "%s: writing the key map", l->t->label);
 	db_copy_out(l->conn, what, "COPY (SELECT old_key, new_key FROM pm_pairs ORDER BY old_key) TO STDOUT WITH (FORMAT csv)",
-		    write_pair, &sink);
+		    write_pair, out);
 	stream_writer_finish(out);
 }
 
