@@ -7,7 +7,7 @@ CC      ?= gcc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 CPPFLAGS += -D_GNU_SOURCE -DPM_VERSION='"$(VERSION)"' -Ilib -I/usr/include/postgresql
-LDLIBS  := -lpq -lcsv -lz -pthread
+LDLIBS  := -lpq -lcsv -ldeflate -lz -pthread
 
 # BUILD is the output folder; SAN=1 builds with AddressSanitizer and UBSan into build/asan.
 BUILD ?= build

@@ -1,8 +1,8 @@
 /*
  * keymap: an old-id to new-id map loaded from a key-map stream (header
  * old_key,new_key, as pm-load --keymap-out writes it), for re-pointing foreign
- * keys.  Pairs sit in one array (16 bytes) under an index of 32-bit slots at most
- * half full (8 bytes more): under 32 bytes a key, and one probe or two a lookup.
+ * keys.  Dense old keys (ids of one sequence) become an array indexed by the old
+ * key, about 16 bytes a key; others a hash index over the pairs, at most 32.
  */
 #ifndef PM_KEYMAP_H
 #define PM_KEYMAP_H

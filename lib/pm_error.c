@@ -25,11 +25,24 @@ const char *pm_progname(void)
 	return progname;
 }
 
+/* One write a message: stderr is unbuffered, and a run may warn of a million records. */
 static void vreport(const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: ", progname);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char line[1024];
+	va_list copy;
+
+	va_copy(copy, ap);
+	int pre = snprintf(line, sizeof line, "%s: ", progname);
+	int n = vsnprintf(line + pre, sizeof line - (size_t)pre - 1, fmt, ap);
+	if (n >= 0 && (size_t)(pre + n) < sizeof line - 1) {
+		line[pre + n] = '\n';
+		fwrite(line, 1, (size_t)(pre + n) + 1, stderr);
+	} else {
+		fprintf(stderr, "%s: ", progname);
+		vfprintf(stderr, fmt, copy);
+		fputc('\n', stderr);
+	}
+	va_end(copy);
 }
 
 void pm_run_cleanups(void)

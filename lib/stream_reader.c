@@ -1,16 +1,20 @@
 #include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libdeflate.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "gzip_member.h"
 #include "pm_error.h"
 #include "stream_reader.h"
 
-#define CHUNK (128 * 1024)
+/* Both hold a whole member of pm's own (gzip_member.h), its deflate data and its CSV. */
+#define RAW_CAP GZIP_MEMBER_MAX_SIZE
+#define CHUNK GZIP_MEMBER_MAX_SIZE
 
 struct slot {
 	size_t off;
@@ -28,13 +32,17 @@ struct stream_reader {
 	uint64_t bytes;
 
 	/* gzip is inflated member by member, so that junk after the last member and the
-	 * boundaries between members are seen (gzread hides both). */
+	 * boundaries between members are seen (gzread hides both).  pm's own members are
+	 * taken whole and inflated by libdeflate; any other by zlib's streaming inflate. */
 	bool gzip;
-	bool in_member;
+	bool in_member; /* zlib is inflating a member */
 	bool raw_eof;
-	z_stream z;
+	z_stream z;     /* next_in and avail_in track the raw bytes, whichever path reads them */
+	struct libdeflate_decompressor *fast;
 	uint64_t members;
-	bool member_start; /* the next record is the first of a later member */
+	bool between_records; /* the last member ended between two records */
+	bool more_due;        /* the last member was pm's own and said that more follow */
+	bool member_start;    /* the next record is the first of a member that starts a stream */
 
 	/* Records parsed from the current chunk: field bytes, slots, record boundaries. */
 	struct bytebuf arena;
@@ -158,13 +166,13 @@ static void compact(struct stream_reader *r)
 	r->rec_first[0] = 0;
 }
 
-/* Read more raw input; false at the end of input. */
+/* Read more raw input after the keep bytes at the front of raw; false at the end of input. */
 static bool read_raw(struct stream_reader *r, size_t keep)
 {
 	ssize_t n;
 
 	do
-		n = read(r->fd, r->raw + keep, CHUNK - keep);
+		n = read(r->fd, r->raw + keep, RAW_CAP - keep);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		pm_die(PM_EXIT_IO, "%s: read error: %s", r->name, strerror(errno));
@@ -175,6 +183,26 @@ static bool read_raw(struct stream_reader *r, size_t keep)
 	return n > 0;
 }
 
+/* Have at least want raw bytes (want <= RAW_CAP) unread, unless the input ends first; returns how many. */
+static size_t ensure_raw(struct stream_reader *r, size_t want)
+{
+	if (r->z.avail_in < want) {
+		memmove(r->raw, r->z.next_in, r->z.avail_in);
+		r->z.next_in = r->raw;
+		while (r->z.avail_in < want && !r->raw_eof)
+			read_raw(r, r->z.avail_in);
+	}
+	return r->z.avail_in;
+}
+
+static _Noreturn void die_corrupt(struct stream_reader *r, const char *why)
+{
+	char what[160];
+
+	snprintf(what, sizeof what, "corrupt gzip data (%s)", why);
+	die_at(r, PM_EXIT_DATA, what);
+}
+
 /* Inflate into chunk, stopping at the end of a member; returns the bytes made, 0 at the end. */
 static size_t inflate_some(struct stream_reader *r)
 {
@@ -183,29 +211,16 @@ static size_t inflate_some(struct stream_reader *r)
 	while (r->z.avail_out > 0) {
 		if (r->z.avail_in == 0 && !r->raw_eof)
 			read_raw(r, 0);
-		if (r->z.avail_in == 0) {
-			if (r->in_member)
-				die_at(r, PM_EXIT_DATA, "truncated stream (unexpected end of gzip data)");
-			break;
-		}
-		if (!r->in_member) {
-			if (inflateReset(&r->z) != Z_OK)
-				pm_die(PM_EXIT_IO, "%s: cannot reset the gzip reader", r->name);
-			r->in_member = true;
-		}
+		if (r->z.avail_in == 0)
+			die_at(r, PM_EXIT_DATA, "truncated stream (unexpected end of gzip data)");
 		int rc = inflate(&r->z, Z_NO_FLUSH);
 		if (rc == Z_STREAM_END) {
 			r->in_member = false;
 			r->members++;
 			break;
 		}
-		if (rc == Z_DATA_ERROR && r->members > 0 && r->z.total_in <= 10)
-			die_at(r, PM_EXIT_DATA, "junk after the end of the gzip data");
-		if (rc == Z_DATA_ERROR) {
-			char what[160];
-			snprintf(what, sizeof what, "corrupt gzip data (%s)", r->z.msg ? r->z.msg : "bad data");
-			die_at(r, PM_EXIT_DATA, what);
-		}
+		if (rc == Z_DATA_ERROR)
+			die_corrupt(r, r->z.msg ? r->z.msg : "bad data");
 		if (rc == Z_MEM_ERROR)
 			pm_die(PM_EXIT_IO, "out of memory (gzip)");
 		if (rc != Z_OK && rc != Z_BUF_ERROR)
@@ -214,12 +229,66 @@ static size_t inflate_some(struct stream_reader *r)
 	return CHUNK - r->z.avail_out;
 }
 
+/* Inflate a whole member of pm's own, size bytes, all in raw, into chunk; returns the bytes made. */
+static size_t inflate_member(struct stream_reader *r, uint32_t size)
+{
+	const unsigned char *m = r->z.next_in;
+	uint32_t crc = gzip_get32(m + size - 8), isize = gzip_get32(m + size - 4);
+	size_t deflated = size - GZIP_MEMBER_HEADER - GZIP_MEMBER_TRAILER, used;
+
+	/* Given the exact size, libdeflate fails on data that inflates to more or to less. */
+	enum libdeflate_result rc =
+		libdeflate_deflate_decompress_ex(r->fast, m + GZIP_MEMBER_HEADER, deflated, r->chunk, isize, &used, NULL);
+	if (rc != LIBDEFLATE_SUCCESS)
+		die_corrupt(r, rc == LIBDEFLATE_BAD_DATA ? "invalid deflate data" : "wrong length");
+	if (used != deflated)
+		die_corrupt(r, "member size does not match its data");
+	if (libdeflate_crc32(0, r->chunk, isize) != crc)
+		die_corrupt(r, "incorrect data check");
+	r->z.next_in += size;
+	r->z.avail_in -= size;
+	r->members++;
+	return isize;
+}
+
+/* The next CSV bytes of a gzip stream, into chunk; 0 at the end of the input. */
+static size_t gzip_next(struct stream_reader *r)
+{
+	struct gzip_member_info info;
+
+	if (r->in_member)
+		return inflate_some(r);
+	size_t n = ensure_raw(r, GZIP_MEMBER_HEADER);
+	if (n == 0 && r->more_due)
+		die_at(r, PM_EXIT_DATA, "truncated stream (it ends before its last gzip member)");
+	if (n == 0)
+		return 0;
+	if (n < 2 || r->z.next_in[0] != 0x1f || r->z.next_in[1] != 0x8b)
+		die_at(r, PM_EXIT_DATA, "junk after the end of the gzip data");
+	bool ours = gzip_member_peek(r->z.next_in, n, &info);
+	if (r->more_due && !(ours && info.continues))
+		die_at(r, PM_EXIT_DATA, "truncated stream (another stream follows before its last gzip member)");
+	r->more_due = ours && info.more;
+	r->member_start = r->members > 0 && r->between_records && !(ours && info.continues);
+	if (ours && info.size >= GZIP_MEMBER_HEADER + GZIP_MEMBER_TRAILER && info.size <= RAW_CAP) {
+		if (ensure_raw(r, info.size) < info.size)
+			die_at(r, PM_EXIT_DATA, "truncated stream (unexpected end of gzip data)");
+		/* Larger members than pm writes take zlib's path, as members of other writers do. */
+		if (gzip_get32(r->z.next_in + info.size - 4) <= CHUNK)
+			return inflate_member(r, info.size);
+	}
+	if (inflateReset(&r->z) != Z_OK)
+		pm_die(PM_EXIT_IO, "%s: cannot reset the gzip reader", r->name);
+	r->in_member = true;
+	return inflate_some(r);
+}
+
 /* The next piece of CSV: inflated, or the raw bytes of a plain stream. */
 static size_t next_bytes(struct stream_reader *r, const unsigned char **p)
 {
 	if (r->gzip) {
 		*p = r->chunk;
-		return inflate_some(r);
+		return gzip_next(r);
 	}
 	if (r->z.avail_in == 0 && !r->raw_eof)
 		read_raw(r, 0);
@@ -254,8 +323,8 @@ static bool fill(struct stream_reader *r)
 					       : csv_strerror(e));
 		}
 		/* A member that ends between records may be followed by a whole stream, header first. */
-		if (r->members != members && r->parser.pstate == 0 && r->nslots == r->rec_first[r->nrecs])
-			r->member_start = true;
+		if (r->members != members)
+			r->between_records = r->parser.pstate == 0 && r->nslots == r->rec_first[r->nrecs];
 	}
 	return true;
 }
@@ -320,14 +389,13 @@ struct stream_reader *stream_reader_open(const char *path)
 	if (fd < 0)
 		pm_die(PM_EXIT_IO, "%s: %s", r->name, strerror(errno));
 	r->fd = fd;
-	r->raw = pm_malloc(CHUNK);
+	r->raw = pm_malloc(RAW_CAP);
 	/* gzip if it starts with gzip's magic bytes; anything else is read as plain CSV. */
 	while (r->z.avail_in < 2 && !r->raw_eof)
 		read_raw(r, r->z.avail_in);
 	r->gzip = r->z.avail_in >= 2 && r->raw[0] == 0x1f && r->raw[1] == 0x8b;
-	if (r->gzip && inflateInit2(&r->z, 15 + 16) != Z_OK)
+	if (r->gzip && (inflateInit2(&r->z, 15 + 16) != Z_OK || !(r->fast = libdeflate_alloc_decompressor())))
 		pm_die(PM_EXIT_IO, "%s: cannot start the gzip reader", r->name);
-	r->in_member = r->gzip;
 	if (csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL | CSV_REPALL_NL) != 0)
 		pm_die(PM_EXIT_IO, "out of memory (csv parser)");
 	csv_set_space_func(&r->parser, keep_spaces);
@@ -374,8 +442,10 @@ void stream_reader_close(struct stream_reader *r)
 {
 	if (close(r->fd) != 0)
 		pm_die(PM_EXIT_IO, "%s: close failed: %s", r->name, strerror(errno));
-	if (r->gzip)
+	if (r->gzip) {
 		inflateEnd(&r->z);
+		libdeflate_free_decompressor(r->fast);
+	}
 	csv_free(&r->parser);
 	free(r->raw);
 	free(r->chunk);

@@ -4,9 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libdeflate.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "gzip_member.h"
 #include "pm_error.h"
 #include "stream_writer.h"
 
@@ -15,15 +16,23 @@
 /*
  * Compression runs in a thread of its own, so that encoding records and deflating
  * them share the machine's two cores: the tool fills buf while the thread
- * compresses pending, and flush swaps the two.
+ * compresses pending, and flush swaps the two.  The thread cuts pending into gzip
+ * members (gzip_member.h) and deflates each with libdeflate, twice as fast as zlib
+ * at level 1.
  */
 struct stream_writer {
 	char *name;
 	char *tmp_path; /* NULL when writing to stdout */
 	int fd;
-	gzFile gz;
+	bool open;
 	struct bytebuf buf;
 	uint64_t bytes;
+
+	/* The thread's own. */
+	struct libdeflate_compressor *compressor;
+	unsigned char *member;
+	size_t member_cap;
+	uint64_t members;
 
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -32,6 +41,39 @@ struct stream_writer {
 	bool has_pending, closing;
 	char error[256];        /* the thread's first failure, "" while none */
 };
+
+static bool write_all(int fd, const unsigned char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* Deflate len bytes of CSV (at most GZIP_MEMBER_MAX_CSV) into one member and write it. */
+static bool write_member(struct stream_writer *w, const char *csv, size_t len, bool more)
+{
+	unsigned char *body = w->member + GZIP_MEMBER_HEADER;
+	size_t n = libdeflate_deflate_compress(w->compressor, csv, len, body,
+					       w->member_cap - GZIP_MEMBER_HEADER - GZIP_MEMBER_TRAILER);
+
+	if (n == 0) { /* cannot happen within the bound; never write a member that lies */
+		errno = ENOBUFS;
+		return false;
+	}
+	uint32_t size = (uint32_t)(GZIP_MEMBER_HEADER + n + GZIP_MEMBER_TRAILER);
+	gzip_member_header(w->member, size, w->members > 0, more);
+	gzip_put32(body + n, libdeflate_crc32(0, csv, len));
+	gzip_put32(body + n + 4, (uint32_t)len);
+	w->members++;
+	return write_all(w->fd, w->member, size);
+}
 
 static void *compress_thread(void *arg)
 {
@@ -44,14 +86,15 @@ static void *compress_thread(void *arg)
 		if (!w->has_pending)
 			break;
 		pthread_mutex_unlock(&w->lock);
-		int n = gzwrite(w->gz, w->pending.data, (unsigned)w->pending.len);
+		bool ok = true;
+		for (size_t at = 0; ok && at < w->pending.len; at += GZIP_MEMBER_MAX_CSV) {
+			size_t n = w->pending.len - at;
+			ok = write_member(w, w->pending.data + at, n < GZIP_MEMBER_MAX_CSV ? n : GZIP_MEMBER_MAX_CSV, true);
+		}
 		int saved = errno;
 		pthread_mutex_lock(&w->lock);
-		if (n != (int)w->pending.len && !w->error[0]) {
-			int zerr;
-			const char *msg = gzerror(w->gz, &zerr);
-			snprintf(w->error, sizeof w->error, "%s", zerr == Z_ERRNO ? strerror(saved) : msg);
-		}
+		if (!ok && !w->error[0])
+			snprintf(w->error, sizeof w->error, "%s", strerror(saved));
 		w->pending.len = 0;
 		w->has_pending = false;
 		pthread_cond_broadcast(&w->changed);
@@ -72,7 +115,6 @@ struct stream_writer *stream_writer_open(const char *path, int level)
 {
 	struct stream_writer *w = pm_malloc(sizeof *w);
 	bool use_stdout = path == NULL || strcmp(path, "-") == 0;
-	char mode[4] = { 'w', 'b', (char)('0' + level), '\0' };
 
 	memset(w, 0, sizeof *w);
 	w->name = pm_strdup(use_stdout ? "stdout" : path);
@@ -89,11 +131,13 @@ struct stream_writer *stream_writer_open(const char *path, int level)
 			pm_die(PM_EXIT_IO, "%s: %s", w->tmp_path, strerror(errno));
 		pm_cleanup_push(remove_partial, w);
 	}
-	int gzfd = dup(w->fd);
-	if (gzfd < 0 || !(w->gz = gzdopen(gzfd, mode)))
-		pm_die(PM_EXIT_IO, "%s: cannot open gzip writer", w->name);
-	if (gzbuffer(w->gz, 128 * 1024) != 0)
-		pm_die(PM_EXIT_IO, "%s: cannot size gzip buffer", w->name);
+	w->compressor = libdeflate_alloc_compressor(level);
+	if (!w->compressor)
+		pm_die(PM_EXIT_IO, "%s: cannot start the compressor (level %d)", w->name, level);
+	w->member_cap = GZIP_MEMBER_HEADER + libdeflate_deflate_compress_bound(w->compressor, GZIP_MEMBER_MAX_CSV) +
+			GZIP_MEMBER_TRAILER;
+	w->member = pm_malloc(w->member_cap);
+	w->open = true;
 	bytebuf_reserve(&w->buf, FLUSH_AT + 4096);
 	bytebuf_reserve(&w->pending, FLUSH_AT + 4096);
 	if (pthread_mutex_init(&w->lock, NULL) != 0 || pthread_cond_init(&w->changed, NULL) != 0 ||
@@ -149,7 +193,7 @@ uint64_t stream_writer_bytes(const struct stream_writer *w)
 
 void stream_writer_finish(struct stream_writer *w)
 {
-	if (!w->gz)
+	if (!w->open)
 		return;
 	flush(w);
 	pthread_mutex_lock(&w->lock);
@@ -159,10 +203,10 @@ void stream_writer_finish(struct stream_writer *w)
 	pthread_mutex_unlock(&w->lock);
 	if (pthread_join(w->thread, NULL) != 0)
 		pm_die(PM_EXIT_IO, "%s: cannot stop the compression thread", w->name);
-	int rc = gzclose_w(w->gz);
-	w->gz = NULL;
-	if (rc != Z_OK)
-		pm_die(PM_EXIT_IO, "%s: write failed: %s", w->name, rc == Z_ERRNO ? strerror(errno) : "gzip error");
+	w->open = false;
+	/* The last member, empty, says that the stream is whole. */
+	if (!write_member(w, "", 0, false))
+		pm_die(PM_EXIT_IO, "%s: write failed: %s", w->name, strerror(errno));
 	if (w->tmp_path && (fsync(w->fd) != 0 || close(w->fd) != 0))
 		pm_die(PM_EXIT_IO, "%s: %s", w->name, strerror(errno));
 }
@@ -178,6 +222,8 @@ void stream_writer_close(struct stream_writer *w)
 	}
 	bytebuf_free(&w->buf);
 	bytebuf_free(&w->pending);
+	libdeflate_free_compressor(w->compressor);
+	free(w->member);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->changed);
 	free(w->name);

@@ -95,22 +95,25 @@ static const char *convert(struct run *r, uint64_t number, const struct bound_co
 	if (in->null)
 		return c->not_null ? "NULL in a NOT NULL column" : NULL;
 	size_t start = r->values.len;
-	const char *reason = value_check(&c->type, in->data, in->len, &r->values);
-	if (reason)
-		return reason;
 	if (b->keymap) {
 		long long old_key, new_key;
 		char buf[24];
-		value_parse_int64(r->values.data + start, r->values.len - start, &old_key);
+		const char *reason = value_check_integer(&c->type, in->data, in->len, &old_key);
+		if (reason)
+			return reason;
 		if (!keymap_lookup(b->keymap, old_key, &new_key)) {
 			snprintf(why, why_size, "%lld is not in key map %s", old_key, c->keymap);
 			return why;
 		}
-		r->values.len = start;
-		if (value_check(&c->type, buf, value_format_int64(buf, new_key), &r->values)) {
+		if (value_integer_in_range(&c->type, new_key)) {
 			snprintf(why, why_size, "key map %s gives %lld, out of range for the column", c->keymap, new_key);
 			return why;
 		}
+		bytebuf_append(&r->values, buf, value_format_int64(buf, new_key));
+	} else {
+		const char *reason = value_check(&c->type, in->data, in->len, &r->values);
+		if (reason)
+			return reason;
 	}
 	for (size_t k = 0; k < c->nchecks; k++) {
 		if (value_is_ip_or_url(r->values.data + start, r->values.len - start))

@@ -79,15 +79,20 @@ size_t value_format_int64(char *buf, long long v)
 	return len;
 }
 
-static const char *check_integer(const struct value_type_spec *spec, const char *data, size_t len,
-				 struct bytebuf *out)
+const char *value_integer_in_range(const struct value_type_spec *spec, long long v)
 {
 	static const long long max[] = { [TYPE_SMALLINT] = 32767, [TYPE_INTEGER] = 2147483647,
 					 [TYPE_BIGINT] = LLONG_MAX };
-	long long v;
-	char buf[24];
 
-	if (!value_parse_int64(data, len, &v)) {
+	if (v > max[spec->type] || v < -max[spec->type] - 1)
+		return spec->type == TYPE_SMALLINT ? "out of range for smallint"
+		       : spec->type == TYPE_INTEGER ? "out of range for integer" : "out of range for bigint";
+	return NULL;
+}
+
+const char *value_check_integer(const struct value_type_spec *spec, const char *data, size_t len, long long *v)
+{
+	if (!value_parse_int64(data, len, v)) {
 		/* Digits that do not fit are a range error, as PostgreSQL says it. */
 		size_t i = 0, end = len;
 		while (i < end && is_space(data[i]))
@@ -104,10 +109,19 @@ static const char *check_integer(const struct value_type_spec *spec, const char 
 			       : spec->type == TYPE_SMALLINT ? "out of range for smallint" : "out of range for integer";
 		return "not a whole number";
 	}
-	if (v > max[spec->type] || v < -max[spec->type] - 1)
-		return spec->type == TYPE_SMALLINT ? "out of range for smallint" : "out of range for integer";
-	bytebuf_append(out, buf, value_format_int64(buf, v));
-	return NULL;
+	return value_integer_in_range(spec, *v);
+}
+
+static const char *check_integer(const struct value_type_spec *spec, const char *data, size_t len,
+				 struct bytebuf *out)
+{
+	long long v;
+	char buf[24];
+	const char *reason = value_check_integer(spec, data, len, &v);
+
+	if (!reason)
+		bytebuf_append(out, buf, value_format_int64(buf, v));
+	return reason;
 }
 
 /* PostgreSQL's spellings, any case, spaces around allowed; the list and on/off among them. */
@@ -121,6 +135,11 @@ static const char *check_boolean(const char *data, size_t len, struct bytebuf *o
 		      { "off", 'f' },   { "0", 'f' } };
 	size_t i = 0, end = len;
 
+	/* PostgreSQL's own output, by far the most common input. */
+	if (len == 1 && (data[0] == 't' || data[0] == 'f')) {
+		bytebuf_putc(out, data[0]);
+		return NULL;
+	}
 	while (i < end && is_space(data[i]))
 		i++;
 	while (end > i && is_space(data[end - 1]))

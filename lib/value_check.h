@@ -27,6 +27,12 @@ bool value_type_parse(const char *word, struct value_type_spec *spec);
  */
 const char *value_check(const struct value_type_spec *spec, const char *data, size_t len, struct bytebuf *out);
 
+/* An integer type's check that gives the value itself in *v rather than its text. */
+const char *value_check_integer(const struct value_type_spec *spec, const char *data, size_t len, long long *v);
+
+/* NULL when v fits the integer type spec, else the reason. */
+const char *value_integer_in_range(const struct value_type_spec *spec, long long v);
+
 /* Parse a whole signed 64-bit integer as PostgreSQL's int8 input does; false otherwise. */
 bool value_parse_int64(const char *data, size_t len, long long *v);
 

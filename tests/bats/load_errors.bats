@@ -32,6 +32,38 @@ dst_unchanged() {
 	done
 }
 
+# The offsets at which the gzip members of a pm stream end (each holds its size at byte 16, LE).
+member_ends() {
+	local at=0 size total
+	total=$(stat -c %s "$1")
+	while ((at < total)); do
+		size=$(od -An -tu4 --endian=little -j $((at + 16)) -N4 "$1" | tr -d ' ')
+		((size > 0)) || return 1
+		at=$((at + size))
+		echo "$at"
+	done
+}
+
+@test "a stream cut between two gzip members is refused, as a writer killed there leaves it" {
+	sql "INSERT INTO src SELECT i, i, repeat('x', 50), true FROM generate_series(10001, 40000) i"
+	pm-extract -t src -o big.gz
+	ends=$(member_ends big.gz)
+	assert [ "$(wc -l <<<"$ends")" -ge 4 ]
+	assert_equal "$(tail -n 1 <<<"$ends")" "$(stat -c %s big.gz)"
+	run -0 zcat big.gz # any gzip reader reads the members as one stream
+	for cut in $(head -n -1 <<<"$ends"); do
+		head -c "$cut" big.gz >cut.gz
+		run -3 pm-load -t dst -i cut.gz
+		assert_output --regexp 'cut\.gz: record [0-9]+: truncated stream \(it ends before its last gzip member\)'
+		dst_unchanged
+		# A whole stream appended to the cut one does not hide the cut.
+		cat cut.gz good.gz >cat.gz
+		run -3 pm-load -t dst -i cat.gz
+		assert_output --regexp 'cat\.gz: record [0-9]+: truncated stream \(another stream follows before its last gzip member\)'
+		dst_unchanged
+	done
+}
+
 @test "a flipped byte in the compressed data is refused and nothing is loaded" {
 	size=$(stat -c %s good.gz)
 	cp good.gz bad.gz

@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include "csv_record.h"
+#include "gzip_member.h"
 #include "stream_reader.h"
 #include "stream_writer.h"
 #include "tap.h"
@@ -153,6 +154,67 @@ static void test_writer(void)
 	ok(strcmp(buf, "id,v\n1,\n2,\"\"\n") == 0, "writer bytes: NULL bare, empty string quoted");
 }
 
+/* Members of pm's own: sizes that add up, the continuation flag, and a record equal to the header kept. */
+static void test_members(void)
+{
+	struct stream_writer *w = stream_writer_open(path_of("members.gz"), 1);
+	static char filler[GZIP_MEMBER_MAX_CSV];
+	size_t records = 1;
+
+	/* The header, then records up to exactly one member's worth of CSV, then a record equal to the header. */
+	stream_writer_raw(w, "a,b\n", 4);
+	memset(filler, 'x', sizeof filler);
+	for (size_t at = 4; at + 8 <= sizeof filler; at += 8) { /* "xxxxx,x\n" */
+		filler[at + 5] = ',';
+		filler[at + 7] = '\n';
+	}
+	memcpy(filler + sizeof filler - 4, "x,x\n", 4); /* the 4 bytes left over: one short record */
+	stream_writer_raw(w, filler + 4, sizeof filler - 4);
+	records += (sizeof filler - 4) / 8 + 1;
+	stream_writer_raw(w, "a,b\n", 4);
+	for (int i = 0; i < 100000; i++)
+		stream_writer_raw(w, "12345678,abcdefgh\n", 18);
+	stream_writer_close(w);
+	records += 1 + 100000;
+
+	FILE *f = fopen(path_of("members.gz"), "rb");
+	static unsigned char file[2 * 1024 * 1024];
+	size_t size = fread(file, 1, sizeof file, f);
+	fclose(f);
+	size_t at = 0, members = 0, continuing = 0;
+	struct gzip_member_info info;
+	bool within = true;
+	while (at < size && gzip_member_peek(file + at, size - at, &info) && info.size <= size - at) {
+		members++;
+		continuing += info.continues;
+		within = within && gzip_get32(file + at + info.size - 4) <= GZIP_MEMBER_MAX_CSV;
+		at += info.size;
+	}
+	ok(at == size && members >= 3 && continuing == members - 1,
+	   "%zu members, each of pm's own, sizes adding up to the file; all but the first continue", members);
+	ok(within, "no member holds more than %d bytes of CSV", GZIP_MEMBER_MAX_CSV);
+
+	struct stream_reader *r = stream_reader_open(path_of("members.gz"));
+	size_t n = 0, headers = 0;
+	const struct csv_record *rec;
+	while ((rec = stream_reader_next(r)) != NULL) {
+		n++;
+		headers += rec->nfields == 2 && strcmp(rec->fields[0].data, "a") == 0 && strcmp(rec->fields[1].data, "b") == 0;
+	}
+	stream_reader_close(r);
+	ok(n == records - 1 && headers == 1,
+	   "a record equal to the header at the start of a continuing member is data (%zu of %zu records)", n,
+	   records - 1);
+
+	/* zlib, as zcat would, reads the same bytes. */
+	gzFile g = gzopen(path_of("members.gz"), "rb");
+	static char csv[4 * 1024 * 1024];
+	int got = gzread(g, csv, sizeof csv);
+	gzclose(g);
+	ok(got == (int)(4 + sizeof filler - 4 + 4 + 100000 * 18) && memcmp(csv + sizeof filler, "a,b\n1234", 8) == 0,
+	   "zlib reads the members as one gzip stream");
+}
+
 static void test_split(void)
 {
 	struct bytebuf store = { 0 };
@@ -176,6 +238,7 @@ int main(void)
 	test_encode_copy_text();
 	test_reader();
 	test_writer();
+	test_members();
 	test_split();
 	int rc = tap_done();
 	char cmd[300];
