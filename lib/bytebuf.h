@@ -16,6 +16,8 @@ void bytebuf_free(struct bytebuf *b);
 
 static inline void bytebuf_append(struct bytebuf *b, const void *p, size_t n)
 {
+	if (n == 0) /* data may still be NULL: memcpy must not see it */
+		return;
 	if (b->cap - b->len < n)
 		bytebuf_reserve(b, n);
 	memcpy(b->data + b->len, p, n);

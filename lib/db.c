@@ -112,24 +112,23 @@ void db_append_ident_list(PGconn *conn, struct bytebuf *sql, char *const *names,
 	}
 }
 
-uint64_t db_copy_out(PGconn *conn, const char *what, const char *sql, db_row_sink sink, void *ctx)
+static void copy_out_begin(PGconn *conn, const char *what, const char *sql)
 {
 	PGresult *res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0); /* one statement only */
-	uint64_t rows = 0;
-	char *row;
-	int n;
 
 	if (PQresultStatus(res) != PGRES_COPY_OUT)
 		db_die(conn, res, what);
 	PQclear(res);
-	while ((n = PQgetCopyData(conn, &row, 0)) > 0) {
-		sink(ctx, row, (size_t)n);
-		PQfreemem(row);
-		rows++;
-	}
+}
+
+/* After PQgetCopyData's last row (n is what it returned): an error can arrive after rows have,
+ * so the final result decides, never the row count. */
+static void copy_out_end(PGconn *conn, const char *what, int n)
+{
+	PGresult *res;
+
 	if (n == -2)
 		db_die(conn, NULL, what);
-	/* An error can arrive after rows have: the final result decides, never the row count. */
 	while ((res = PQgetResult(conn)) != NULL) {
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
 			db_die(conn, res, what);
@@ -137,7 +136,75 @@ uint64_t db_copy_out(PGconn *conn, const char *what, const char *sql, db_row_sin
 	}
 	if (PQstatus(conn) != CONNECTION_OK)
 		db_die(conn, NULL, what);
+}
+
+uint64_t db_copy_out(PGconn *conn, const char *what, const char *sql, db_row_sink sink, void *ctx)
+{
+	uint64_t rows = 0;
+	char *row;
+	int n;
+
+	copy_out_begin(conn, what, sql);
+	while ((n = PQgetCopyData(conn, &row, 0)) > 0) {
+		sink(ctx, row, (size_t)n);
+		PQfreemem(row);
+		rows++;
+	}
+	copy_out_end(conn, what, n);
 	return rows;
+}
+
+struct db_copy_reader {
+	PGconn *conn;
+	char *what;
+	char *row; /* the row being handed out, from off on */
+	size_t len, off;
+	bool done;
+};
+
+struct db_copy_reader *db_copy_reader_open(PGconn *conn, const char *what, const char *sql)
+{
+	struct db_copy_reader *r = pm_malloc(sizeof *r);
+
+	*r = (struct db_copy_reader){ .conn = conn, .what = pm_strdup(what) };
+	copy_out_begin(conn, what, sql);
+	return r;
+}
+
+size_t db_copy_reader_read(void *reader, unsigned char *buf, size_t cap)
+{
+	struct db_copy_reader *r = reader;
+	size_t n = 0;
+
+	while (n < cap && !r->done) {
+		if (r->off == r->len) {
+			PQfreemem(r->row);
+			r->row = NULL;
+			r->off = r->len = 0;
+			/* Wait for a row only when there is nothing to hand out yet. */
+			int got = PQgetCopyData(r->conn, &r->row, n > 0);
+			if (got == 0)
+				break;
+			if (got < 0) {
+				copy_out_end(r->conn, r->what, got);
+				r->done = true;
+				break;
+			}
+			r->len = (size_t)got;
+		}
+		size_t take = r->len - r->off < cap - n ? r->len - r->off : cap - n;
+		memcpy(buf + n, r->row + r->off, take);
+		r->off += take;
+		n += take;
+	}
+	return n;
+}
+
+void db_copy_reader_close(struct db_copy_reader *r)
+{
+	PQfreemem(r->row);
+	free(r->what);
+	free(r);
 }
 
 void db_copy_in_begin(PGconn *conn, const char *what, const char *sql)

@@ -7,18 +7,17 @@
 
 static int tap_count, tap_failed;
 
+/* cond is evaluated once: it may have effects. */
 #define ok(cond, ...)                                                                    \
 	do {                                                                             \
+		int tap_ok_ = !!(cond);                                                  \
 		tap_count++;                                                             \
-		if (!(cond)) {                                                           \
+		if (!tap_ok_)                                                            \
 			tap_failed++;                                                    \
-			printf("not ok %d - ", tap_count);                               \
-		} else {                                                                 \
-			printf("ok %d - ", tap_count);                                   \
-		}                                                                        \
+		printf("%sok %d - ", tap_ok_ ? "" : "not ", tap_count);                  \
 		printf(__VA_ARGS__);                                                     \
 		printf("\n");                                                            \
-		if (!(cond))                                                             \
+		if (!tap_ok_)                                                            \
 			printf("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);      \
 	} while (0)
 

@@ -1,0 +1,360 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "pm_error.h"
+#include "record_sorter.h"
+#include "stream_reader.h"
+#include "table_desc.h"
+#include "verify_source.h"
+
+struct verify_source {
+	char *name;
+	struct stream_reader *in;
+	struct record_key key;
+	struct namelist key_names, keymaps;
+	/* a stream */
+	struct record_sorter *sorter;
+	/* a table */
+	PGconn *conn;
+	struct db_copy_reader *copy;
+	struct table_desc *table;
+};
+
+/* The key's places in the header; a key column it lacks is a usage error. */
+static void find_key(struct verify_source *s, const struct namelist *key)
+{
+	const struct csv_record *h = stream_reader_header(s->in);
+
+	s->key.n = key->n;
+	s->key.fields = pm_malloc(key->n * sizeof *s->key.fields);
+	for (size_t i = 0; i < key->n; i++) {
+		size_t f = 0;
+		while (f < h->nfields && strcmp(h->fields[f].data, key->items[i]) != 0)
+			f++;
+		if (f == h->nfields)
+			pm_die(PM_EXIT_USAGE, "%s: --key: no column \"%s\"", s->name, key->items[i]);
+		s->key.fields[i] = f;
+	}
+}
+
+struct verify_source *verify_source_stream(const char *path, const struct namelist *key, size_t budget)
+{
+	struct verify_source *s = pm_malloc(sizeof *s);
+	const struct csv_record *rec;
+
+	memset(s, 0, sizeof *s);
+	s->in = stream_reader_open(path);
+	s->name = pm_strdup(stream_reader_name(s->in));
+	find_key(s, key);
+	s->sorter = record_sorter_open(stream_reader_header(s->in), &s->key, budget);
+	while ((rec = stream_reader_next(s->in)) != NULL)
+		record_sorter_add(s->sorter, rec);
+	return s;
+}
+
+static void copy_names(struct namelist *to, const struct namelist *from)
+{
+	to->n = from->n;
+	to->items = pm_malloc((from->n ? from->n : 1) * sizeof *to->items);
+	for (size_t i = 0; i < from->n; i++)
+		to->items[i] = pm_strdup(from->items[i]);
+}
+
+/* The keymap named for column, or NULL. */
+static const char *keymap_of(const struct namelist *keymaps, const char *column)
+{
+	size_t n = strlen(column);
+
+	for (size_t i = 0; i < keymaps->n; i++)
+		if (strncmp(keymaps->items[i], column, n) == 0 && keymaps->items[i][n] == '=')
+			return keymaps->items[i] + n + 1;
+	return NULL;
+}
+
+static bool is_integer_type(const char *type)
+{
+	return strcmp(type, "smallint") == 0 || strcmp(type, "integer") == 0 || strcmp(type, "bigint") == 0;
+}
+
+/* Column c as the old key: NULL stays NULL; a new key the map lacks is told apart, never NULL. */
+static void append_through_keymap(PGconn *conn, struct bytebuf *sql, const char *column, size_t k)
+{
+	char alias[32];
+
+	snprintf(alias, sizeof alias, "k%zu", k);
+	bytebuf_puts(sql, "CASE WHEN t.");
+	db_append_ident(conn, sql, column);
+	bytebuf_puts(sql, " IS NULL THEN NULL ELSE coalesce(");
+	bytebuf_puts(sql, alias);
+	bytebuf_puts(sql, ".old_key::text, 'no key map entry for ' || t.");
+	db_append_ident(conn, sql, column);
+	bytebuf_puts(sql, ") END");
+}
+
+/* LEFT JOIN pm."keymap_MAP" kI ON kI.new_key = t.column: the alias kI matches append_through_keymap's. */
+static void append_keymap_join(PGconn *conn, struct bytebuf *sql, const char *map, size_t i, const char *column)
+{
+	char alias[32], table[256];
+
+	snprintf(alias, sizeof alias, "k%zu", i);
+	snprintf(table, sizeof table, "keymap_%s", map);
+	bytebuf_puts(sql, " LEFT JOIN pm.");
+	db_append_ident(conn, sql, table);
+	bytebuf_puts(sql, " ");
+	bytebuf_puts(sql, alias);
+	bytebuf_puts(sql, " ON ");
+	bytebuf_puts(sql, alias);
+	bytebuf_puts(sql, ".new_key = t.");
+	db_append_ident(conn, sql, column);
+}
+
+static void build_query(struct verify_source *s, struct bytebuf *sql, const struct namelist *key,
+			const struct namelist *keymaps)
+{
+	PGconn *conn = s->conn;
+	const struct table_desc *t = s->table;
+	char alias[32];
+
+	for (size_t i = 0; i < keymaps->n; i++) {
+		const char *eq = strchr(keymaps->items[i], '=');
+		if (!eq || eq == keymaps->items[i] || !eq[1])
+			pm_die(PM_EXIT_USAGE, "--keymap: \"%s\" is not COLUMN=NAME", keymaps->items[i]);
+		char *col = pm_strdup(keymaps->items[i]);
+		col[eq - keymaps->items[i]] = '\0';
+		if (table_desc_find(t, col) < 0)
+			pm_die(PM_EXIT_USAGE, "%s: --keymap: no column \"%s\"", t->label, col);
+		free(col);
+	}
+	bytebuf_puts(sql, "COPY (SELECT ");
+	for (size_t i = 0; i < t->ncolumns; i++) {
+		const char *c = t->columns[i].name;
+		if (i)
+			bytebuf_puts(sql, ", ");
+		if (keymap_of(keymaps, c)) {
+			append_through_keymap(conn, sql, c, i);
+			bytebuf_puts(sql, " AS ");
+			db_append_ident(conn, sql, c);
+		} else {
+			bytebuf_puts(sql, "t.");
+			db_append_ident(conn, sql, c);
+		}
+	}
+	bytebuf_puts(sql, " FROM ");
+	bytebuf_puts(sql, t->qualified);
+	bytebuf_puts(sql, " t");
+	for (size_t i = 0; i < t->ncolumns; i++) {
+		const char *map = keymap_of(keymaps, t->columns[i].name);
+		if (map)
+			append_keymap_join(conn, sql, map, i, t->columns[i].name);
+	}
+	/* record_key's order: NULL first, whole numbers by value, then other text by its bytes. */
+	bytebuf_puts(sql, " ORDER BY ");
+	for (size_t i = 0; i < key->n; i++) {
+		int c = table_desc_find(t, key->items[i]);
+		if (c < 0)
+			pm_die(PM_EXIT_USAGE, "%s: --key: no column \"%s\"", t->label, key->items[i]);
+		if (!is_integer_type(t->columns[c].type))
+			pm_die(PM_EXIT_USAGE, "%s: --key: column \"%s\" is %s: a table side needs integer key columns",
+			       t->label, key->items[i], t->columns[c].type);
+		if (i)
+			bytebuf_puts(sql, ", ");
+		if (keymap_of(keymaps, key->items[i])) {
+			snprintf(alias, sizeof alias, "k%d", c);
+			bytebuf_puts(sql, "t.");
+			db_append_ident(conn, sql, key->items[i]);
+			bytebuf_puts(sql, " IS NOT NULL, ");
+			bytebuf_puts(sql, alias);
+			bytebuf_puts(sql, ".old_key IS NULL, ");
+			bytebuf_puts(sql, alias);
+			bytebuf_puts(sql, ".old_key, (");
+			append_through_keymap(conn, sql, key->items[i], (size_t)c);
+			bytebuf_puts(sql, ") COLLATE \"C\"");
+		} else {
+			bytebuf_puts(sql, "t.");
+			db_append_ident(conn, sql, key->items[i]);
+			bytebuf_puts(sql, " NULLS FIRST");
+		}
+	}
+	bytebuf_puts(sql, ") TO STDOUT WITH (FORMAT csv, HEADER)");
+}
+
+struct verify_source *verify_source_table(const char *conninfo, const char *table, const struct namelist *key,
+					  const struct namelist *keymaps)
+{
+	struct verify_source *s = pm_malloc(sizeof *s);
+	struct bytebuf sql = { 0 };
+	char what[300];
+
+	memset(s, 0, sizeof *s);
+	s->conn = db_connect(conninfo);
+	db_exec(s->conn, "starting the transaction", "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	s->table = table_desc_load(s->conn, NULL, table);
+	s->name = pm_strdup(s->table->label);
+	build_query(s, &sql, key, keymaps);
+	snprintf(what, sizeof what, "%s: reading", s->table->label);
+	s->copy = db_copy_reader_open(s->conn, what, bytebuf_cstr(&sql));
+	s->in = stream_reader_open_source(s->name, db_copy_reader_read, s->copy);
+	find_key(s, key);
+	bytebuf_free(&sql);
+	copy_names(&s->key_names, key);
+	copy_names(&s->keymaps, keymaps);
+	return s;
+}
+
+static void sequence_checks(struct verify_source *s, verify_finding found, void *ctx)
+{
+	const struct table_desc *t = s->table;
+	struct bytebuf sql = { 0 };
+
+	for (size_t i = 0; i < t->ncolumns; i++) {
+		const struct table_column *c = &t->columns[i];
+		if (!c->sequence)
+			continue;
+		/* The next value is last_value + increment once called, else last_value (as pm-load reads it). */
+		sql.len = 0;
+		bytebuf_puts(&sql, "SELECT m::text, n::text FROM (SELECT max(");
+		db_append_ident(s->conn, &sql, c->name);
+		bytebuf_puts(&sql, ") AS m FROM ");
+		bytebuf_puts(&sql, t->qualified);
+		bytebuf_puts(&sql, ") x, (SELECT CASE WHEN s.is_called THEN s.last_value + p.seqincrement ELSE s.last_value END"
+				   " AS n FROM pg_catalog.pg_sequence p, ");
+		bytebuf_puts(&sql, c->sequence);
+		bytebuf_puts(&sql, " s WHERE p.seqrelid = $1::regclass) y WHERE m >= n");
+		const char *params[1] = { c->sequence };
+		PGresult *res = db_query(s->conn, "checking sequences", bytebuf_cstr(&sql), 1, params);
+		if (PQntuples(res) == 1) {
+			struct csv_field m = { PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), false };
+			struct csv_field n = { PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1), false };
+			found(ctx, NULL, "sequence-behind", c->name, &m, &n);
+		}
+		PQclear(res);
+	}
+	bytebuf_free(&sql);
+}
+
+static const char fk_sql[] =
+	"SELECT c.oid, c.confrelid::regclass::text, l.attname, r.attname"
+	" FROM pg_catalog.pg_constraint c"
+	" CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(lnum, rnum, ord)"
+	" JOIN pg_catalog.pg_attribute l ON l.attrelid = c.conrelid AND l.attnum = k.lnum"
+	" JOIN pg_catalog.pg_attribute r ON r.attrelid = c.confrelid AND r.attnum = k.rnum"
+	" WHERE c.conrelid = $1::regclass AND c.contype = 'f' ORDER BY c.conname, c.oid, k.ord";
+
+/* One foreign key's orphans: rows whose columns [from, to) of fks are all set and match no row. */
+static void orphan_check(struct verify_source *s, PGresult *fks, int from, int to, verify_finding found, void *ctx)
+{
+	const struct table_desc *t = s->table;
+	struct bytebuf sql = { 0 }, columns = { 0 };
+
+	bytebuf_puts(&sql, "COPY (SELECT ");
+	for (size_t i = 0; i < s->key_names.n; i++) {
+		const char *k = s->key_names.items[i];
+		bytebuf_puts(&sql, i ? ", " : "");
+		if (keymap_of(&s->keymaps, k))
+			append_through_keymap(s->conn, &sql, k, (size_t)table_desc_find(t, k));
+		else {
+			bytebuf_puts(&sql, "t.");
+			db_append_ident(s->conn, &sql, k);
+		}
+	}
+	bytebuf_puts(&sql, ", ");
+	bytebuf_puts(&sql, to - from > 1 ? "ROW(" : "");
+	for (int r = from; r < to; r++) {
+		bytebuf_puts(&sql, r > from ? ", t." : "t.");
+		db_append_ident(s->conn, &sql, PQgetvalue(fks, r, 2));
+		bytebuf_puts(&columns, r > from ? "," : "");
+		bytebuf_puts(&columns, PQgetvalue(fks, r, 2));
+	}
+	bytebuf_puts(&sql, to - from > 1 ? ")::text FROM " : "::text FROM ");
+	bytebuf_puts(&sql, t->qualified);
+	bytebuf_puts(&sql, " t");
+	for (size_t i = 0; i < s->key_names.n; i++) {
+		const char *map = keymap_of(&s->keymaps, s->key_names.items[i]);
+		if (map)
+			append_keymap_join(s->conn, &sql, map, (size_t)table_desc_find(t, s->key_names.items[i]),
+					   s->key_names.items[i]);
+	}
+	bytebuf_puts(&sql, " WHERE NOT EXISTS (SELECT FROM ");
+	bytebuf_puts(&sql, PQgetvalue(fks, from, 1)); /* regclass text: quoted as needed */
+	bytebuf_puts(&sql, " r WHERE true");
+	for (int r = from; r < to; r++) {
+		bytebuf_puts(&sql, " AND r.");
+		db_append_ident(s->conn, &sql, PQgetvalue(fks, r, 3));
+		bytebuf_puts(&sql, " = t.");
+		db_append_ident(s->conn, &sql, PQgetvalue(fks, r, 2));
+	}
+	bytebuf_puts(&sql, ")");
+	for (int r = from; r < to; r++) { /* MATCH SIMPLE: a NULL in the key checks nothing */
+		bytebuf_puts(&sql, " AND t.");
+		db_append_ident(s->conn, &sql, PQgetvalue(fks, r, 2));
+		bytebuf_puts(&sql, " IS NOT NULL");
+	}
+	bytebuf_puts(&sql, " ORDER BY 1) TO STDOUT WITH (FORMAT csv, HEADER)");
+
+	char what[300];
+	snprintf(what, sizeof what, "%s: looking for orphans", t->label);
+	struct db_copy_reader *copy = db_copy_reader_open(s->conn, what, bytebuf_cstr(&sql));
+	struct stream_reader *in = stream_reader_open_source(s->name, db_copy_reader_read, copy);
+	const struct csv_record *rec;
+	while ((rec = stream_reader_next(in)) != NULL)
+		found(ctx, rec->fields, "orphan", bytebuf_cstr(&columns), NULL, &rec->fields[s->key_names.n]);
+	stream_reader_close(in);
+	db_copy_reader_close(copy);
+	bytebuf_free(&sql);
+	bytebuf_free(&columns);
+}
+
+void verify_source_check_target(struct verify_source *s, verify_finding found, void *ctx)
+{
+	if (!s->conn)
+		return;
+	sequence_checks(s, found, ctx);
+	const char *params[1] = { s->table->qualified };
+	PGresult *fks = db_query(s->conn, "looking up foreign keys", fk_sql, 1, params);
+	for (int from = 0, to; from < PQntuples(fks); from = to) {
+		for (to = from + 1; to < PQntuples(fks) && strcmp(PQgetvalue(fks, to, 0), PQgetvalue(fks, from, 0)) == 0;)
+			to++;
+		orphan_check(s, fks, from, to, found, ctx);
+	}
+	PQclear(fks);
+}
+
+const char *verify_source_name(const struct verify_source *s)
+{
+	return s->name;
+}
+
+const struct csv_record *verify_source_header(const struct verify_source *s)
+{
+	return stream_reader_header(s->in);
+}
+
+const struct record_key *verify_source_key(const struct verify_source *s)
+{
+	return &s->key;
+}
+
+const struct csv_record *verify_source_next(struct verify_source *s)
+{
+	return s->sorter ? record_sorter_next(s->sorter) : stream_reader_next(s->in);
+}
+
+void verify_source_close(struct verify_source *s)
+{
+	if (s->sorter)
+		record_sorter_close(s->sorter);
+	stream_reader_close(s->in);
+	if (s->conn) {
+		db_exec(s->conn, "ending the transaction", "COMMIT");
+		db_copy_reader_close(s->copy);
+		table_desc_free(s->table);
+		db_close(s->conn);
+	}
+	free(s->key.fields);
+	namelist_free(&s->key_names);
+	namelist_free(&s->keymaps);
+	free(s->name);
+	free(s);
+}

@@ -1,0 +1,51 @@
+/*
+ * verify_source: one side of a pm-verify comparison, handing out its records in
+ * key order (record_key.h).  A stream is read whole into a record_sorter (it need
+ * not be sorted); a table is read with COPY in one REPEATABLE READ transaction,
+ * sorted by the server (its key columns must be integers, so that the server's
+ * order is record_key's).  A table side may read columns through key maps: such a
+ * column holds new keys, and is read as the old key that pm."keymap_NAME" gives for
+ * each, so that it compares with the source's.
+ */
+#ifndef PM_VERIFY_SOURCE_H
+#define PM_VERIFY_SOURCE_H
+
+#include <stddef.h>
+
+#include "csv_record.h"
+#include "namelist.h"
+#include "record_key.h"
+
+struct verify_source;
+
+/* A stream: path, or standard input for "-". */
+struct verify_source *verify_source_stream(const char *path, const struct namelist *key, size_t budget);
+
+/*
+ * A table of the database conninfo names; keymaps holds COLUMN=NAME items, each
+ * column read through pm."keymap_NAME" of the same database.
+ */
+struct verify_source *verify_source_table(const char *conninfo, const char *table, const struct namelist *key,
+					  const struct namelist *keymaps);
+
+const char *verify_source_name(const struct verify_source *s);
+const struct csv_record *verify_source_header(const struct verify_source *s);
+const struct record_key *verify_source_key(const struct verify_source *s);
+
+/* The next record in key order, valid until the next call; NULL at the end. */
+const struct csv_record *verify_source_next(struct verify_source *s);
+
+/*
+ * A table side's own checks, once its records are all read: rows whose foreign key
+ * (by the table's FOREIGN KEY constraints) points at no row ("orphan", the key of
+ * the row, the foreign-key columns and their value), and sequences that would hand
+ * out a value not above max(column) ("sequence-behind", no key, the column, max and
+ * the next value).  A stream side has none.
+ */
+typedef void (*verify_finding)(void *ctx, const struct csv_field *key, const char *what, const char *column,
+			       const struct csv_field *left, const struct csv_field *right);
+void verify_source_check_target(struct verify_source *s, verify_finding found, void *ctx);
+
+void verify_source_close(struct verify_source *s);
+
+#endif
