@@ -209,3 +209,22 @@ verify_printers() {
 	run -2 "$PM_ROOT/pipelines/verify" -s "$db"
 	assert_output 'verify: usage: pipelines/verify -s SRC -t DST [-w DIR]'
 }
+
+@test "source and target in two databases: pipelines/verify compares them across" {
+	migrate_portal
+	other="${PGDATABASE}_target"
+	dropdb --if-exists "$other" 2>/dev/null
+	createdb "$other"
+	psql -X -q -d "$other" -c 'CREATE SCHEMA pm'
+	# The target side (its tables, the key map, the users its profiles point at) in a database of its own.
+	pg_dump -t auth_user -t accounts_profile -t printers_printer -t 'pm.keymap_profile' "$PGDATABASE" |
+		psql -X -q -v ON_ERROR_STOP=1 -d "$other" >/dev/null
+	sql "DROP TABLE printers_printer, accounts_profile, pm.keymap_profile"
+	run -0 "$PM_ROOT/pipelines/verify" -s "dbname=$PGDATABASE" -t "dbname=$other" -w out
+	assert_line 'verify: no differences (reports in out)'
+	psql -X -q -d "$other" -c "DELETE FROM printers_printer WHERE id = (SELECT max(id) FROM printers_printer)"
+	run -1 "$PM_ROOT/pipelines/verify" -s "dbname=$PGDATABASE" -t "dbname=$other" -w out
+	assert_line 'verify: printers: DIFFERENCES, report out/printers.csv.gz'
+	assert_equal "$(zcat out/printers.csv.gz | tail -n 1)" "$(sql 'SELECT max(id) FROM portal_printer'),missing,,,"
+	dropdb "$other"
+}
