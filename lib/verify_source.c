@@ -125,6 +125,9 @@ static void build_query(struct verify_source *s, struct bytebuf *sql, const stru
 		col[eq - keymaps->items[i]] = '\0';
 		if (table_desc_find(t, col) < 0)
 			pm_die(PM_EXIT_USAGE, "%s: --keymap: no column \"%s\"", t->label, col);
+		/* keymap_NAME must be a whole PostgreSQL name (63 bytes), as pm-load makes it. */
+		if (strlen(eq + 1) > 56)
+			pm_die(PM_EXIT_USAGE, "--keymap: the name \"%s\" is longer than 56 bytes", eq + 1);
 		free(col);
 	}
 	bytebuf_puts(sql, "COPY (SELECT ");

@@ -180,6 +180,8 @@ verify_printers() {
 	assert_output 'pm-verify: only one side can be standard input'
 	run -2 pm-verify --key id --keymap v=k a.csv a.csv -o r.gz
 	assert_output --partial 'pm-verify: --keymap reads a table'
+	run -2 pm-verify --key id --keymap "id=$(printf 'x%.0s' {1..57})" a.csv table:t -o r.gz
+	assert_output --partial 'is longer than 56 bytes'
 	run -4 pm-verify --key id a.csv table:nosuch -o r.gz
 	assert_output --partial 'table nosuch does not exist'
 	printf 'id,v\n1,"x\n' >bad.csv
