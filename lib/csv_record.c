@@ -149,3 +149,59 @@ out:
 	bytebuf_free(&st.offsets);
 	return n;
 }
+
+/* COPY TO writes these escapes (and never octal or hex ones); \N alone is NULL. */
+static int unescape(char c)
+{
+	switch (c) {
+	case 'b': return '\b';
+	case 'f': return '\f';
+	case 'n': return '\n';
+	case 'r': return '\r';
+	case 't': return '\t';
+	case 'v': return '\v';
+	case '\\': return '\\';
+	default: return -1;
+	}
+}
+
+int csv_record_decode_copy_text(char *row, size_t len, struct csv_field *fields, size_t nfields)
+{
+	char *p = row, *end = row + len;
+	size_t n = 0;
+
+	if (len == 0 || end[-1] != '\n')
+		return -1;
+	for (;;) {
+		char *start = p, *out = p;
+		if (n == nfields)
+			return -1;
+		if (p[0] == '\\' && p[1] == 'N' && (p[2] == '\t' || p[2] == '\n')) {
+			fields[n++] = (struct csv_field){ NULL, 0, true };
+			p += 2;
+		} else {
+			while (*p != '\t' && *p != '\n') {
+				if (*p == '\\') {
+					int c = unescape(p[1]);
+					if (c < 0)
+						return -1;
+					*out++ = (char)c;
+					p += 2;
+				} else {
+					*out++ = *p++;
+				}
+			}
+			char sep = *p;
+			*out = '\0'; /* out <= p: the separator's place at the latest */
+			fields[n++] = (struct csv_field){ start, (size_t)(out - start), false };
+			if (sep == '\n')
+				break;
+			p++;
+			continue;
+		}
+		if (*p == '\n')
+			break;
+		p++;
+	}
+	return p + 1 == end ? (int)n : -1;
+}

@@ -36,6 +36,13 @@ void csv_record_encode(struct bytebuf *out, const struct csv_field *fields, size
 void csv_record_encode_copy_text(struct bytebuf *out, const struct csv_field *fields, size_t nfields);
 
 /*
+ * Decode one row of COPY's text format in place (row[len - 1] is its LF): fields
+ * point into row, NUL-terminated there.  Returns the number of fields, or -1 when
+ * the row is malformed or holds more than nfields.
+ */
+int csv_record_decode_copy_text(char *row, size_t len, struct csv_field *fields, size_t nfields);
+
+/*
  * Split one line of CSV (a command-line list such as "id,\"a,b\"") into fields.
  * Returns the number of fields, or -1 with a reason in *why.  The result lives in
  * store until its next use or bytebuf_free.

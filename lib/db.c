@@ -154,53 +154,40 @@ uint64_t db_copy_out(PGconn *conn, const char *what, const char *sql, db_row_sin
 	return rows;
 }
 
-struct db_copy_reader {
+struct db_copy_rows {
 	PGconn *conn;
 	char *what;
-	char *row; /* the row being handed out, from off on */
-	size_t len, off;
+	char *row; /* the row handed out last */
 	bool done;
 };
 
-struct db_copy_reader *db_copy_reader_open(PGconn *conn, const char *what, const char *sql)
+struct db_copy_rows *db_copy_rows_open(PGconn *conn, const char *what, const char *sql)
 {
-	struct db_copy_reader *r = pm_malloc(sizeof *r);
+	struct db_copy_rows *r = pm_malloc(sizeof *r);
 
-	*r = (struct db_copy_reader){ .conn = conn, .what = pm_strdup(what) };
+	*r = (struct db_copy_rows){ .conn = conn, .what = pm_strdup(what) };
 	copy_out_begin(conn, what, sql);
 	return r;
 }
 
-size_t db_copy_reader_read(void *reader, unsigned char *buf, size_t cap)
+char *db_copy_rows_next(struct db_copy_rows *r, size_t *len)
 {
-	struct db_copy_reader *r = reader;
-	size_t n = 0;
-
-	while (n < cap && !r->done) {
-		if (r->off == r->len) {
-			PQfreemem(r->row);
-			r->row = NULL;
-			r->off = r->len = 0;
-			/* Wait for a row only when there is nothing to hand out yet. */
-			int got = PQgetCopyData(r->conn, &r->row, n > 0);
-			if (got == 0)
-				break;
-			if (got < 0) {
-				copy_out_end(r->conn, r->what, got);
-				r->done = true;
-				break;
-			}
-			r->len = (size_t)got;
-		}
-		size_t take = r->len - r->off < cap - n ? r->len - r->off : cap - n;
-		memcpy(buf + n, r->row + r->off, take);
-		r->off += take;
-		n += take;
+	PQfreemem(r->row);
+	r->row = NULL;
+	if (r->done)
+		return NULL;
+	int n = PQgetCopyData(r->conn, &r->row, 0);
+	if (n <= 0) {
+		r->row = NULL;
+		r->done = true;
+		copy_out_end(r->conn, r->what, n);
+		return NULL;
 	}
-	return n;
+	*len = (size_t)n;
+	return r->row;
 }
 
-void db_copy_reader_close(struct db_copy_reader *r)
+void db_copy_rows_close(struct db_copy_rows *r)
 {
 	PQfreemem(r->row);
 	free(r->what);

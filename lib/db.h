@@ -33,14 +33,14 @@ typedef void (*db_row_sink)(void *ctx, const char *row, size_t len);
 uint64_t db_copy_out(PGconn *conn, const char *what, const char *sql, db_row_sink sink, void *ctx);
 
 /*
- * COPY ... TO STDOUT read as bytes, for a stream_reader (stream_reader_open_source):
- * db_copy_reader_read has the stream_source_read shape and, at the end of the
- * data, checks the final result, so a server error is exit 4, never a short read.
+ * COPY ... TO STDOUT one row at a time: db_copy_rows_next hands out each row
+ * (writable, valid until the next call) and, after the last, checks the final
+ * result and returns NULL, so a server error is exit 4, never a short read.
  */
-struct db_copy_reader;
-struct db_copy_reader *db_copy_reader_open(PGconn *conn, const char *what, const char *sql);
-size_t db_copy_reader_read(void *reader, unsigned char *buf, size_t cap);
-void db_copy_reader_close(struct db_copy_reader *r);
+struct db_copy_rows;
+struct db_copy_rows *db_copy_rows_open(PGconn *conn, const char *what, const char *sql);
+char *db_copy_rows_next(struct db_copy_rows *r, size_t *len);
+void db_copy_rows_close(struct db_copy_rows *r);
 
 /*
  * COPY ... FROM STDIN.  On a server error, db_copy_in_end reports the CSV line the

@@ -24,9 +24,7 @@ struct slot {
 
 struct stream_reader {
 	char *name;
-	int fd;                      /* -1 when reading from source */
-	stream_source_read source;
-	void *source_ctx;
+	int fd;
 	struct csv_parser parser;
 	unsigned char *raw;   /* bytes as read: gzip, or plain CSV */
 	unsigned char *chunk; /* CSV bytes for the parser */
@@ -173,12 +171,9 @@ static bool read_raw(struct stream_reader *r, size_t keep)
 {
 	ssize_t n;
 
-	if (r->source)
-		n = (ssize_t)r->source(r->source_ctx, r->raw + keep, RAW_CAP - keep);
-	else
-		do
-			n = read(r->fd, r->raw + keep, RAW_CAP - keep);
-		while (n < 0 && errno == EINTR);
+	do
+		n = read(r->fd, r->raw + keep, RAW_CAP - keep);
+	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		pm_die(PM_EXIT_IO, "%s: read error: %s", r->name, strerror(errno));
 	r->z.next_in = r->raw;
@@ -382,18 +377,16 @@ static void read_header(struct stream_reader *r)
 	r->header = (struct csv_record){ 0, h->nfields, r->header_fields };
 }
 
-static struct stream_reader *reader_new(const char *name)
+struct stream_reader *stream_reader_open(const char *path)
 {
 	struct stream_reader *r = pm_malloc(sizeof *r);
+	bool use_stdin = path == NULL || strcmp(path, "-") == 0;
 
 	memset(r, 0, sizeof *r);
-	r->name = pm_strdup(name);
-	r->fd = -1;
-	return r;
-}
-
-static struct stream_reader *reader_start(struct stream_reader *r)
-{
+	r->name = pm_strdup(use_stdin ? "stdin" : path);
+	r->fd = use_stdin ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0)
+		pm_die(PM_EXIT_IO, "%s: %s", r->name, strerror(errno));
 	r->raw = pm_malloc(RAW_CAP);
 	/* gzip if it starts with gzip's magic bytes; anything else is read as plain CSV. */
 	while (r->z.avail_in < 2 && !r->raw_eof)
@@ -414,26 +407,6 @@ static struct stream_reader *reader_start(struct stream_reader *r)
 	r->rec_first[0] = 0;
 	read_header(r);
 	return r;
-}
-
-struct stream_reader *stream_reader_open(const char *path)
-{
-	bool use_stdin = path == NULL || strcmp(path, "-") == 0;
-	struct stream_reader *r = reader_new(use_stdin ? "stdin" : path);
-
-	r->fd = use_stdin ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
-	if (r->fd < 0)
-		pm_die(PM_EXIT_IO, "%s: %s", r->name, strerror(errno));
-	return reader_start(r);
-}
-
-struct stream_reader *stream_reader_open_source(const char *name, stream_source_read read, void *ctx)
-{
-	struct stream_reader *r = reader_new(name);
-
-	r->source = read;
-	r->source_ctx = ctx;
-	return reader_start(r);
 }
 
 const struct csv_record *stream_reader_header(const struct stream_reader *r)
@@ -465,7 +438,7 @@ uint64_t stream_reader_bytes(const struct stream_reader *r)
 
 void stream_reader_close(struct stream_reader *r)
 {
-	if (r->fd >= 0 && close(r->fd) != 0)
+	if (close(r->fd) != 0)
 		pm_die(PM_EXIT_IO, "%s: close failed: %s", r->name, strerror(errno));
 	if (r->gzip) {
 		inflateEnd(&r->z);

@@ -19,13 +19,6 @@ struct stream_reader;
 /* Open path, or standard input when path is NULL or "-". */
 struct stream_reader *stream_reader_open(const char *path);
 
-/*
- * Read from a source of bytes instead of a file: read fills buf with at most cap
- * bytes and returns how many, 0 at the end; it reports its own errors (and exits).
- */
-typedef size_t (*stream_source_read)(void *ctx, unsigned char *buf, size_t cap);
-struct stream_reader *stream_reader_open_source(const char *name, stream_source_read read, void *ctx);
-
 /* The header: column names, never null. */
 const struct csv_record *stream_reader_header(const struct stream_reader *r);
 

@@ -70,20 +70,43 @@ static bool same_value(const struct csv_field *a, const struct csv_field *b)
 	return a->null == b->null && a->len == b->len && (a->null || memcmp(a->data, b->data, a->len) == 0);
 }
 
-/* FNV-1a over the compared values, each with its NULL flag and length: a record's own hash. */
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * 0x9e3779b97f4a7c15u;
+	return h ^ (h >> 32);
+}
+
+/*
+ * A record's own hash: its compared values, each as its length (all ones for NULL)
+ * then its bytes in little-endian 8-byte words (the last zero-padded), mixed a word
+ * at a time; then murmur3's finaliser.  The checksum of a side is their sum.
+ */
 static uint64_t record_hash(const struct side *s, size_t ncompare)
 {
-	uint64_t h = 0xcbf29ce484222325u;
+	uint64_t h = 0;
 
 	for (size_t i = 0; i < ncompare; i++) {
 		const struct csv_field *f = &s->rec->fields[s->compare[i]];
-		uint64_t len = f->null ? UINT64_MAX : f->len;
-		for (int b = 0; b < 8; b++)
-			h = (h ^ ((len >> (8 * b)) & 0xff)) * 0x100000001b3u;
-		for (size_t j = 0; !f->null && j < f->len; j++)
-			h = (h ^ (unsigned char)f->data[j]) * 0x100000001b3u;
+		h = mix(h, f->null ? UINT64_MAX : f->len);
+		if (f->null)
+			continue;
+		size_t j = 0;
+		for (; j + 8 <= f->len; j += 8) {
+			uint64_t w = 0;
+			for (int b = 0; b < 8; b++)
+				w |= (uint64_t)(unsigned char)f->data[j + (size_t)b] << (8 * b);
+			h = mix(h, w);
+		}
+		if (j < f->len) {
+			uint64_t w = 0;
+			for (int b = 0; j + (size_t)b < f->len; b++)
+				w |= (uint64_t)(unsigned char)f->data[j + (size_t)b] << (8 * b);
+			h = mix(h, w);
+		}
 	}
-	return h;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdu;
+	return h ^ (h >> 33);
 }
 
 static void write_difference(struct diff *d, const struct side *s, const char *what, const char *column,

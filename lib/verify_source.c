@@ -11,21 +11,24 @@
 
 struct verify_source {
 	char *name;
-	struct stream_reader *in;
+	const struct csv_record *header;
 	struct record_key key;
 	struct namelist key_names, keymaps;
 	/* a stream */
+	struct stream_reader *in;
 	struct record_sorter *sorter;
-	/* a table */
+	/* a table, read in COPY's text format: a row a call, split in place, far cheaper than CSV */
 	PGconn *conn;
-	struct db_copy_reader *copy;
+	struct db_copy_rows *rows;
 	struct table_desc *table;
+	struct csv_field *header_fields, *fields;
+	struct csv_record table_header, record;
 };
 
 /* The key's places in the header; a key column it lacks is a usage error. */
 static void find_key(struct verify_source *s, const struct namelist *key)
 {
-	const struct csv_record *h = stream_reader_header(s->in);
+	const struct csv_record *h = s->header;
 
 	s->key.n = key->n;
 	s->key.fields = pm_malloc(key->n * sizeof *s->key.fields);
@@ -47,6 +50,7 @@ struct verify_source *verify_source_stream(const char *path, const struct nameli
 	memset(s, 0, sizeof *s);
 	s->in = stream_reader_open(path);
 	s->name = pm_strdup(stream_reader_name(s->in));
+	s->header = stream_reader_header(s->in);
 	find_key(s, key);
 	s->sorter = record_sorter_open(stream_reader_header(s->in), &s->key, budget);
 	while ((rec = stream_reader_next(s->in)) != NULL)
@@ -180,7 +184,7 @@ static void build_query(struct verify_source *s, struct bytebuf *sql, const stru
 			bytebuf_puts(sql, " NULLS FIRST");
 		}
 	}
-	bytebuf_puts(sql, ") TO STDOUT WITH (FORMAT csv, HEADER)");
+	bytebuf_puts(sql, ") TO STDOUT");
 }
 
 struct verify_source *verify_source_table(const char *conninfo, const char *table, const struct namelist *key,
@@ -197,8 +201,14 @@ struct verify_source *verify_source_table(const char *conninfo, const char *tabl
 	s->name = pm_strdup(s->table->label);
 	build_query(s, &sql, key, keymaps);
 	snprintf(what, sizeof what, "%s: reading", s->table->label);
-	s->copy = db_copy_reader_open(s->conn, what, bytebuf_cstr(&sql));
-	s->in = stream_reader_open_source(s->name, db_copy_reader_read, s->copy);
+	s->rows = db_copy_rows_open(s->conn, what, bytebuf_cstr(&sql));
+	size_t n = s->table->ncolumns;
+	s->header_fields = pm_malloc(n * sizeof *s->header_fields);
+	s->fields = pm_malloc(n * sizeof *s->fields);
+	for (size_t i = 0; i < n; i++)
+		s->header_fields[i] = (struct csv_field){ s->table->columns[i].name, strlen(s->table->columns[i].name), false };
+	s->table_header = (struct csv_record){ 0, n, s->header_fields };
+	s->header = &s->table_header;
 	find_key(s, key);
 	bytebuf_free(&sql);
 	copy_names(&s->key_names, key);
@@ -294,17 +304,21 @@ static void orphan_check(struct verify_source *s, PGresult *fks, int from, int t
 		db_append_ident(s->conn, &sql, PQgetvalue(fks, r, 2));
 		bytebuf_puts(&sql, " IS NOT NULL");
 	}
-	bytebuf_puts(&sql, " ORDER BY 1) TO STDOUT WITH (FORMAT csv, HEADER)");
+	bytebuf_puts(&sql, " ORDER BY 1) TO STDOUT");
 
 	char what[300];
 	snprintf(what, sizeof what, "%s: looking for orphans", t->label);
-	struct db_copy_reader *copy = db_copy_reader_open(s->conn, what, bytebuf_cstr(&sql));
-	struct stream_reader *in = stream_reader_open_source(s->name, db_copy_reader_read, copy);
-	const struct csv_record *rec;
-	while ((rec = stream_reader_next(in)) != NULL)
-		found(ctx, rec->fields, "orphan", bytebuf_cstr(&columns), NULL, &rec->fields[s->key_names.n]);
-	stream_reader_close(in);
-	db_copy_reader_close(copy);
+	struct db_copy_rows *rows = db_copy_rows_open(s->conn, what, bytebuf_cstr(&sql));
+	size_t nf = s->key_names.n + 1, len;
+	struct csv_field *f = pm_malloc(nf * sizeof *f);
+	char *row;
+	while ((row = db_copy_rows_next(rows, &len)) != NULL) {
+		if (csv_record_decode_copy_text(row, len, f, nf) != (int)nf)
+			pm_die(PM_EXIT_DATABASE, "%s: a row the server sent is not COPY text", what);
+		found(ctx, f, "orphan", bytebuf_cstr(&columns), NULL, &f[s->key_names.n]);
+	}
+	free(f);
+	db_copy_rows_close(rows);
 	bytebuf_free(&sql);
 	bytebuf_free(&columns);
 }
@@ -331,7 +345,7 @@ const char *verify_source_name(const struct verify_source *s)
 
 const struct csv_record *verify_source_header(const struct verify_source *s)
 {
-	return stream_reader_header(s->in);
+	return s->header;
 }
 
 const struct record_key *verify_source_key(const struct verify_source *s)
@@ -341,19 +355,35 @@ const struct record_key *verify_source_key(const struct verify_source *s)
 
 const struct csv_record *verify_source_next(struct verify_source *s)
 {
-	return s->sorter ? record_sorter_next(s->sorter) : stream_reader_next(s->in);
+	size_t len;
+	char *row;
+
+	if (s->sorter)
+		return record_sorter_next(s->sorter);
+	if ((row = db_copy_rows_next(s->rows, &len)) == NULL)
+		return NULL;
+	s->record.number++;
+	if (csv_record_decode_copy_text(row, len, s->fields, s->table->ncolumns) != (int)s->table->ncolumns)
+		pm_die(PM_EXIT_DATABASE, "%s: row %llu: not the COPY text the server should send", s->name,
+		       (unsigned long long)s->record.number);
+	s->record.nfields = s->table->ncolumns;
+	s->record.fields = s->fields;
+	return &s->record;
 }
 
 void verify_source_close(struct verify_source *s)
 {
-	if (s->sorter)
+	if (s->sorter) {
 		record_sorter_close(s->sorter);
-	stream_reader_close(s->in);
+		stream_reader_close(s->in);
+	}
 	if (s->conn) {
+		db_copy_rows_close(s->rows);
 		db_exec(s->conn, "ending the transaction", "COMMIT");
-		db_copy_reader_close(s->copy);
 		table_desc_free(s->table);
 		db_close(s->conn);
+		free(s->header_fields);
+		free(s->fields);
 	}
 	free(s->key.fields);
 	namelist_free(&s->key_names);

@@ -72,6 +72,25 @@ static void test_encode_copy_text(void)
 	csv_record_encode_copy_text(&b, a, 8);
 	ok(strcmp(bytebuf_cstr(&b), "plain\t\\N\t\ta\\\\b\tl1\\nl2\\r\\n\tt\\tt\t\\\\N\t\\\\.\n") == 0,
 	   "COPY text: one line a record, NULL as \\N, backslashes and line breaks escaped");
+	/* And back: every field as it was, NULL apart from "\\N" and from the empty string. */
+	struct csv_field d[8];
+	char *row = strdup(b.data);
+	int n = csv_record_decode_copy_text(row, strlen(row), d, 8);
+	bool same = n == 8;
+	for (int i = 0; same && i < 8; i++)
+		same = d[i].null == a[i].null && (a[i].null || (d[i].len == a[i].len && memcmp(d[i].data, a[i].data, a[i].len) == 0 &&
+								d[i].data[d[i].len] == '\0'));
+	ok(same, "COPY text decodes to the same fields, each NUL-terminated");
+	strcpy(row, "a\tb\n");
+	ok(csv_record_decode_copy_text(row, strlen(row), d, 1) == -1, "COPY text: more fields than expected is refused");
+	strcpy(row, "a\\qb\n");
+	ok(csv_record_decode_copy_text(row, strlen(row), d, 8) == -1, "COPY text: an unknown escape is refused");
+	strcpy(row, "ab");
+	ok(csv_record_decode_copy_text(row, strlen(row), d, 8) == -1, "COPY text: a row without its LF is refused");
+	strcpy(row, "\\b\\f\\v\n");
+	ok(csv_record_decode_copy_text(row, strlen(row), d, 8) == 1 && strcmp(d[0].data, "\b\f\v") == 0,
+	   "COPY text: \\b \\f \\v");
+	free(row);
 }
 
 /* Read a whole stream back as one string: fields joined by | with NULL as <null>, records by ;. */
