@@ -1,0 +1,109 @@
+# pipelines/migrate on a generated portal database: the whole plan, checked by plain SQL (not by
+# pm-verify), resumed after a failure and after kill -9, with no duplicates.
+load helpers
+
+setup() {
+	fresh_db
+	cd "$BATS_TEST_TMPDIR"
+	"$PM_ROOT/scripts/generate-portal" --profiles 300 --printers 1500 2>/dev/null
+	db="dbname=$PGDATABASE"
+}
+
+migrate() {
+	"$PM_ROOT/pipelines/migrate" -s "$db" -t "$db" -w work "$@"
+}
+
+# Independent of pm: every profile and printer arrived, each printer owned by the same profile.
+assert_moved() {
+	assert_equal "$(sql 'SELECT count(*) FROM accounts_profile')" "$(sql 'SELECT count(*) FROM portal_profile')"
+	assert_equal "$(sql 'SELECT count(*) FROM printers_printer')" "$(sql 'SELECT count(*) FROM portal_printer')"
+	assert_equal "$(sql "SELECT count(*) FROM portal_profile p JOIN pm.keymap_profile k ON k.old_key = p.id
+		JOIN accounts_profile a ON a.id = k.new_key
+		WHERE (p.user_id, p.name, p.email, p.username, p.organization)
+		      IS NOT DISTINCT FROM (a.user_id, a.name, a.email, a.username, a.organization)")" \
+		"$(sql 'SELECT count(*) FROM portal_profile')"
+	assert_equal "$(sql "SELECT count(*) FROM portal_printer o LEFT JOIN pm.keymap_profile k ON k.old_key = o.profile_id
+		JOIN printers_printer n ON n.id = o.id
+		WHERE (o.ip_address, o.api_key, o.ping, o.printing, k.new_key)
+		      IS NOT DISTINCT FROM (n.ip_address, n.api_key, n.ping, n.printing, n.profile_id)")" \
+		"$(sql 'SELECT count(*) FROM portal_printer')"
+	# Profiles without a user own printers after the move as before it; printers without one stay so.
+	[ "$(sql 'SELECT count(*) FROM printers_printer n JOIN accounts_profile a ON a.id = n.profile_id WHERE a.user_id IS NULL')" -gt 0 ]
+	assert_equal "$(sql 'SELECT count(*) FROM printers_printer WHERE profile_id IS NULL')" \
+		"$(sql 'SELECT count(*) FROM portal_printer WHERE profile_id IS NULL')"
+}
+
+# A directory of the pm tools with one of them replaced by a script.
+fake_tool() { # name script
+	mkdir -p fake
+	for t in pm-extract pm-transform pm-load pm-verify; do
+		ln -sf "$PM_BIN/$t" "fake/$t"
+	done
+	rm -f "fake/$1"
+	printf '#!/usr/bin/env bash\nreal=%q\n%s\n' "$PM_BIN/$1" "$2" >"fake/$1"
+	chmod +x "fake/$1"
+}
+
+@test "migrate moves everything, verified; the source is unchanged; every stream is in the manifest" {
+	before=$(table_digest portal_profile)$(table_digest portal_printer)
+	run -0 migrate
+	assert_moved
+	assert_equal "$(table_digest portal_profile)$(table_digest portal_printer)" "$before"
+	assert_line 'verification: no differences'
+	assert_line --regexp '^printers +1500 +1500 +0 +[0-9]+$'
+	assert_equal "$(stat -c %a work)" 700
+	for f in backup.source.dump profiles.extract.csv.gz profiles.csv.gz profiles.keys.csv.gz printers.extract.csv.gz printers.csv.gz; do
+		[ -s "work/$f" ]
+		assert_equal "$(stat -c %a "work/$f")" 600
+		# Each file's sha256 in the manifest is the file's.
+		assert_equal "$(awk -F '\t' -v f="$f" '$2 == f { print $4 }' work/manifest.tsv)" "$(sha256sum "work/$f" | cut -d' ' -f1)"
+	done
+	assert_equal "$(awk -F '\t' '$1 == "printers.transform" { print $3 }' work/manifest.tsv)" 1500
+	assert_equal "$(cut -f1 work/manifest.tsv | tr '\n' ' ')" \
+		'stage backup structure profiles.extract profiles.transform profiles.load profiles.keys printers.extract printers.transform printers.load '
+	# The site's next printer gets a new id.
+	run -0 sql "INSERT INTO printers_printer (ip_address, api_key, ping, printing) VALUES ('10.9.9.9', 'new', false, false) RETURNING id > (SELECT max(id) FROM portal_printer)"
+	assert_output t
+}
+
+@test "targets that already hold rows are refused, nothing touched" {
+	"$PM_ROOT/scripts/generate-portal" --no-source --targets --replace 2>/dev/null || true
+	sql "INSERT INTO accounts_profile (id, name) VALUES (1, 'already here')"
+	before=$(table_digest accounts_profile)
+	run -2 migrate
+	assert_output 'migrate: target accounts_profile is not empty (1 rows): pm moves into empty tables; to resume a run, give its WORKDIR'
+	assert_equal "$(table_digest accounts_profile)" "$before"
+	[ ! -e work/manifest.tsv ]
+}
+
+@test "a stage that fails is named with its status; the rerun picks up there and ends clean" {
+	fake_tool pm-transform 'case "$*" in *printer.map*) echo "pm-transform: forced failure" >&2; exit 5 ;; esac; exec "$real" "$@"'
+	PM_BIN=$PWD/fake run -5 migrate
+	assert_line 'pm-transform: forced failure'
+	assert_line --regexp "^migrate: printers.transform failed \(exit status 5\); its messages are in work/printers.transform.log$"
+	assert_equal "$(sql 'SELECT count(*) FROM printers_printer')" 0
+	run -0 migrate
+	assert_line 'migrate: profiles.load: done in an earlier run'
+	assert_line 'verification: no differences'
+	assert_moved
+}
+
+@test "kill -9 in mid-printers, before and after the load commits: the rerun ends clean, no duplicates" {
+	# Killed while printers are transformed: nothing of them is loaded yet.
+	fake_tool pm-transform 'case "$*" in *printer.map*) kill -9 "$PPID"; exit 1 ;; esac; exec "$real" "$@"'
+	PM_BIN=$PWD/fake run migrate
+	[ "$status" -ne 0 ]
+	refute_output --partial 'verification'
+	run -0 migrate
+	assert_moved
+	# Killed right after the printers' load committed, before the manifest says so.
+	sql 'TRUNCATE printers_printer'
+	sed -i '/^printers.load\t/d' work/manifest.tsv
+	fake_tool pm-load 'case "$*" in *printers_printer*) "$real" "$@"; kill -9 "$PPID"; exit 1 ;; esac; exec "$real" "$@"'
+	PM_BIN=$PWD/fake run migrate
+	[ "$status" -ne 0 ]
+	assert_equal "$(sql 'SELECT count(*) FROM printers_printer')" 1500
+	run -0 migrate
+	assert_equal "$(cat work/printers.load.log)" 'migrate: printers_printer already holds the stream'"'"'s 1500 rows: loaded by an earlier run'
+	assert_moved
+}
