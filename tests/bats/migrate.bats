@@ -107,3 +107,23 @@ fake_tool() { # name script
 	assert_equal "$(cat work/printers.load.log)" 'migrate: printers_printer already holds the stream'"'"'s 1500 rows: loaded by an earlier run'
 	assert_moved
 }
+
+@test "refused starts: another run's WORKDIR, a key map left behind; a failing backup leaves no backup" {
+	run -0 migrate
+	other="${PGDATABASE}_other"
+	dropdb --if-exists "$other" 2>/dev/null
+	createdb "$other"
+	run -2 "$PM_ROOT/pipelines/migrate" -s "$db" -t "dbname=$other" -w work
+	assert_output 'migrate: work belongs to a run between other databases: give each run a WORKDIR of its own'
+	# A key map left by an earlier attempt: refused before anything is done.
+	sql 'DROP TABLE printers_printer, accounts_profile'
+	run -2 migrate -w fresh
+	assert_output --partial 'migrate: target pm.keymap_profile is not empty (300 rows)'
+	[ ! -e fresh/manifest.tsv ]
+	# The source has no portal tables: the backup fails as a database error, and leaves no dump.
+	run -4 "$PM_ROOT/pipelines/migrate" -s "dbname=$other" -t "dbname=$other" -w empty
+	assert_line --regexp '^migrate: backup failed \(exit status 4\); its messages are in empty/backup.log$'
+	[ ! -e empty/backup.source.dump ]
+	refute [ -e empty/manifest.tsv ]
+	dropdb "$other"
+}
