@@ -33,7 +33,7 @@ static enum load_mode parse_mode(const char *arg)
 int main(int argc, char **argv)
 {
 	enum { OPT_MODE = 256, OPT_KEY, OPT_SOURCE_ONLY, OPT_NEW_IDS, OPT_KEYMAP, OPT_KEYMAP_OUT, OPT_PROGRESS,
-	       OPT_VERSION };
+	       OPT_KEEP_INDEXES, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "dbname", required_argument, NULL, 'd' },
 		{ "schema", required_argument, NULL, 'n' },
@@ -47,6 +47,7 @@ int main(int argc, char **argv)
 		{ "keymap", required_argument, NULL, OPT_KEYMAP },
 		{ "keymap-out", required_argument, NULL, OPT_KEYMAP_OUT },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "keep-indexes", no_argument, NULL, OPT_KEEP_INDEXES },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -72,6 +73,7 @@ int main(int argc, char **argv)
 		case OPT_KEYMAP: o.keymap = optarg; break;
 		case OPT_KEYMAP_OUT: o.keymap_out = optarg; break;
 		case OPT_PROGRESS: o.progress = true; break;
+		case OPT_KEEP_INDEXES: o.keep_indexes = true; break;
 		case 'v': o.verbose = true; break;
 		case OPT_VERSION: tool_version();
 		case 'h': usage(PM_EXIT_OK);

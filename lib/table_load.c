@@ -7,6 +7,7 @@
 #include "progress.h"
 #include "stream_reader.h"
 #include "stream_writer.h"
+#include "table_bulk.h"
 #include "table_desc.h"
 #include "table_load.h"
 
@@ -27,6 +28,7 @@ struct load {
 	const char *into;      /* relation COPY fills: the table, or the staging table */
 	bool staged;           /* records went to pm_staging, each with its record number */
 	bool merging;          /* inside SAVEPOINT pm_merge: a failure can be traced to a record */
+	struct table_bulk *bulk; /* an empty table's indexes and keys, set aside until the rows are in */
 	struct bytebuf sql;
 	struct bytebuf list; /* scratch for column_list */
 	uint64_t records, inserted, updated;
@@ -327,7 +329,7 @@ static void copy_records(struct load *l)
 	sql_add(l, l->into);
 	sql_add(l, " (");
 	sql_add(l, column_list(l, &l->cols, NULL));
-	sql_add(l, l->staged ? ", " RECORD_COLUMN ") FROM STDIN" : ") FROM STDIN");
+	sql_add(l, l->staged ? ", " RECORD_COLUMN ") FROM STDIN" : l->bulk ? ") FROM STDIN WITH (FREEZE)" : ") FROM STDIN");
 	db_copy_in_begin(l->conn, what, bytebuf_cstr(&l->sql));
 
 	progress_start(&progress, l->o->progress, l->t->label);
@@ -599,12 +601,24 @@ void table_load(PGconn *conn, const struct load_options *o)
 	if (o->keymap_out)
 		keymap_out = stream_writer_open(o->keymap_out, o->level);
 
-	/* Plain inserts go straight in: same atomicity, and every error keeps its record number. */
-	if (o->mode == LOAD_INSERT && !o->new_ids)
+	/* Plain inserts go straight in: same atomicity, and every error keeps its record number.
+	 * Into an empty table they go without its indexes and keys, built once at the end. */
+	if (o->mode == LOAD_INSERT && !o->new_ids) {
 		l.into = l.t->qualified;
-	else
+		if (!o->keep_indexes && l.t->kind == 'r')
+			l.bulk = table_bulk_begin(conn, l.t);
+	} else {
 		create_staging(&l);
+	}
 	copy_records(&l);
+	if (l.bulk) {
+		char name[256];
+		unsigned long long n = table_bulk_finish(conn, l.bulk, name, sizeof name);
+		if (n)
+			pm_die(PM_EXIT_DATA,
+			       "%s: record %llu: duplicate key value violates unique constraint \"%s\" (SQLSTATE 23505); nothing loaded",
+			       l.t->label, n, name);
+	}
 	if (l.staged) {
 		db_exec(conn, "starting the merge", "SAVEPOINT pm_merge");
 		l.merging = true;
@@ -627,6 +641,7 @@ void table_load(PGconn *conn, const struct load_options *o)
 		pm_warn("%s: %llu records: %llu inserted, %llu updated, %llu unchanged", l.t->label,
 			(unsigned long long)l.records, (unsigned long long)l.inserted, (unsigned long long)l.updated,
 			(unsigned long long)(l.records - l.inserted - l.updated));
+	table_bulk_free(l.bulk);
 	table_desc_free(l.t);
 	namelist_free(&l.cols);
 	namelist_free(&l.key);

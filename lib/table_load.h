@@ -27,6 +27,7 @@ struct load_options {
 	int level;
 	bool progress;
 	bool verbose;
+	bool keep_indexes; /* no rebuild (table_bulk) even when the table is empty */
 };
 
 void table_load(PGconn *conn, const struct load_options *o);
