@@ -15,7 +15,7 @@ static _Noreturn void usage(int status)
 	fprintf(status ? stderr : stdout,
 		"usage: pm-load [-d conninfo] [-n schema] -t table [-i file] [--mode insert|upsert|skip]\n"
 		"               [--key col,...] [--source-only col,...] [--new-ids col [--keymap name]\n"
-		"               [--keymap-out file] [-Z level]] [--progress] [-v]\n");
+		"               [--keymap-out file] [-Z level]] [--keep-indexes] [--progress] [-v]\n");
 	exit(status);
 }
 
