@@ -23,7 +23,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MAN      := $(wildcard man/*.[1-7])
 
-.PHONY: all tools asan deps check demo bench install uninstall clean
+.PHONY: all tools asan deps check demo bench fuzz install uninstall clean
 all: tools
 
 tools: $(TOOLS:%=$(BUILD)/bin/%) $(UNIT_BIN)
@@ -63,6 +63,11 @@ demo: deps
 bench: deps
 	$(MAKE) tools
 	tests/bench/run $(SIZE)
+
+# libFuzzer targets (tests/fuzz/README), each for FUZZ_SECONDS (default 60); not part of check.
+fuzz: deps
+	@scripts/ensure-fuzz-deps
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) tests/fuzz/run
 
 install: tools
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -13,6 +13,7 @@ static struct {
 	void *arg;
 } cleanups[MAX_CLEANUPS];
 static int ncleanups;
+static pm_die_hook_fn die_hook; /* tests/fuzz only: see pm_set_die_hook */
 
 void pm_set_progname(const char *name)
 {
@@ -66,7 +67,14 @@ void pm_die(int status, const char *fmt, ...)
 	 * connection close, which rolls back any open transaction.
 	 */
 	fflush(stderr);
+	if (die_hook)
+		die_hook(status);
 	_exit(status);
+}
+
+void pm_set_die_hook(pm_die_hook_fn hook)
+{
+	die_hook = hook;
 }
 
 void pm_warn(const char *fmt, ...)

@@ -26,6 +26,16 @@ _Noreturn void pm_die(int status, const char *fmt, ...) __attribute__((format(pr
 void pm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
+ * For the fuzz targets (tests/fuzz) only; no tool sets it.  pm_die ends the
+ * process, which libFuzzer would count as a crash, yet dying is the right answer
+ * to bad input.  With a hook set, pm_die prints and runs the cleanups as always,
+ * then calls the hook instead of _exit; the hook must not return (it longjmps
+ * back to the fuzz entry point).  Should it return, pm_die exits as usual.
+ */
+typedef void (*pm_die_hook_fn)(int status);
+void pm_set_die_hook(pm_die_hook_fn hook);
+
+/*
  * A cleanup runs once, newest first, when pm_die exits or a signal ends the tool;
  * remove it once its work is done.  It may run in a signal handler: only
  * async-signal-safe calls (unlink, close).
