@@ -30,3 +30,29 @@ sql_file() {
 table_digest() {
 	sql "SELECT md5(string_agg(r::text, E'\\n' ORDER BY r::text)) || ' ' || count(*) FROM $1 r"
 }
+
+# The plan's move, checked in plain SQL, independent of pm: every profile arrived with its content
+# under its new id, every printer with its values and the new id of the same old profile as owner;
+# owners whose profile has no user are kept, and printers without a profile stay so.
+assert_portal_moved() {
+	assert_equal "$(sql 'SELECT count(*) FROM accounts_profile')" "$(sql 'SELECT count(*) FROM portal_profile')"
+	assert_equal "$(sql 'SELECT count(*) FROM printers_printer')" "$(sql 'SELECT count(*) FROM portal_printer')"
+	# Profiles: same content under their new ids.
+	assert_equal "$(sql "SELECT count(*) FROM portal_profile p JOIN pm.keymap_profile k ON k.old_key = p.id
+		JOIN accounts_profile a ON a.id = k.new_key
+		WHERE (p.user_id, p.name, p.email, p.username, p.organization)
+		      IS NOT DISTINCT FROM (a.user_id, a.name, a.email, a.username, a.organization)")" \
+		"$(sql 'SELECT count(*) FROM portal_profile')"
+	# Printers: same ids and values; the owner is the new id of the same old profile.
+	assert_equal "$(sql "SELECT count(*) FROM portal_printer o LEFT JOIN pm.keymap_profile k ON k.old_key = o.profile_id
+		JOIN printers_printer n ON n.id = o.id
+		WHERE (o.ip_address, o.api_key, o.ping, o.printing, k.new_key)
+		      IS NOT DISTINCT FROM (n.ip_address, n.api_key, n.ping, n.printing, n.profile_id)")" \
+		"$(sql 'SELECT count(*) FROM portal_printer')"
+	# The origin project's bug: owners whose profile has no user are kept, and NULL owners stay NULL.
+	assert_equal "$(sql 'SELECT count(*) FROM printers_printer n JOIN accounts_profile a ON a.id = n.profile_id WHERE a.user_id IS NULL')" \
+		"$(sql 'SELECT count(*) FROM portal_printer o JOIN portal_profile p ON p.id = o.profile_id WHERE p.user_id IS NULL')"
+	[ "$(sql 'SELECT count(*) FROM printers_printer n JOIN accounts_profile a ON a.id = n.profile_id WHERE a.user_id IS NULL')" -gt 0 ]
+	assert_equal "$(sql 'SELECT count(*) FROM printers_printer WHERE profile_id IS NULL')" \
+		"$(sql 'SELECT count(*) FROM portal_printer WHERE profile_id IS NULL')"
+}

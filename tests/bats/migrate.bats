@@ -13,26 +13,6 @@ migrate() {
 	"$PM_ROOT/pipelines/migrate" -s "$db" -t "$db" -w work "$@"
 }
 
-# Independent of pm: every profile and printer arrived, each printer owned by the same profile.
-assert_moved() {
-	assert_equal "$(sql 'SELECT count(*) FROM accounts_profile')" "$(sql 'SELECT count(*) FROM portal_profile')"
-	assert_equal "$(sql 'SELECT count(*) FROM printers_printer')" "$(sql 'SELECT count(*) FROM portal_printer')"
-	assert_equal "$(sql "SELECT count(*) FROM portal_profile p JOIN pm.keymap_profile k ON k.old_key = p.id
-		JOIN accounts_profile a ON a.id = k.new_key
-		WHERE (p.user_id, p.name, p.email, p.username, p.organization)
-		      IS NOT DISTINCT FROM (a.user_id, a.name, a.email, a.username, a.organization)")" \
-		"$(sql 'SELECT count(*) FROM portal_profile')"
-	assert_equal "$(sql "SELECT count(*) FROM portal_printer o LEFT JOIN pm.keymap_profile k ON k.old_key = o.profile_id
-		JOIN printers_printer n ON n.id = o.id
-		WHERE (o.ip_address, o.api_key, o.ping, o.printing, k.new_key)
-		      IS NOT DISTINCT FROM (n.ip_address, n.api_key, n.ping, n.printing, n.profile_id)")" \
-		"$(sql 'SELECT count(*) FROM portal_printer')"
-	# Profiles without a user own printers after the move as before it; printers without one stay so.
-	[ "$(sql 'SELECT count(*) FROM printers_printer n JOIN accounts_profile a ON a.id = n.profile_id WHERE a.user_id IS NULL')" -gt 0 ]
-	assert_equal "$(sql 'SELECT count(*) FROM printers_printer WHERE profile_id IS NULL')" \
-		"$(sql 'SELECT count(*) FROM portal_printer WHERE profile_id IS NULL')"
-}
-
 # Kill -9 this process's ancestors that run pipelines/migrate (the command and its subshells), as a
 # crash would; nothing else on the machine.  Used inside fake tools.
 KILL_MIGRATE='p=$PPID; while [ "$p" -gt 1 ]; do if grep -q pipelines/migrate "/proc/$p/cmdline"; then kill -9 "$p"; fi; p=$(cut -d" " -f4 "/proc/$p/stat"); done'
@@ -51,7 +31,7 @@ fake_tool() { # name script
 @test "migrate moves everything, verified; the source is unchanged; every stream is in the manifest" {
 	before=$(table_digest portal_profile)$(table_digest portal_printer)
 	run -0 migrate
-	assert_moved
+	assert_portal_moved
 	assert_equal "$(table_digest portal_profile)$(table_digest portal_printer)" "$before"
 	assert_line 'verification: no differences'
 	assert_line --regexp '^printers +1500 +1500 +0 +[0-9]+$'
@@ -92,7 +72,7 @@ fake_tool() { # name script
 	run -0 migrate
 	assert_line 'migrate: profiles: done in an earlier run'
 	assert_line 'verification: no differences'
-	assert_moved
+	assert_portal_moved
 }
 
 @test "kill -9 in mid-printers, before and after the load commits: the rerun ends clean, no duplicates" {
@@ -102,7 +82,7 @@ fake_tool() { # name script
 	[ "$status" -ne 0 ]
 	refute_output --partial 'verification'
 	run -0 migrate
-	assert_moved
+	assert_portal_moved
 	# Killed right after the printers' load committed, before the run could say so.
 	sql 'TRUNCATE printers_printer'
 	sed -i '/^printers\t/d' work/manifest.tsv
@@ -112,7 +92,7 @@ fake_tool() { # name script
 	assert_equal "$(sql 'SELECT count(*) FROM printers_printer')" 1500
 	run -0 migrate
 	assert_equal "$(cat work/printers.log)" 'migrate: printers_printer already holds the stream'"'"'s 1500 rows: loaded by an earlier run'
-	assert_moved
+	assert_portal_moved
 }
 
 @test "refused starts: another run's WORKDIR, a key map left behind; a failing backup leaves no backup" {
