@@ -225,7 +225,7 @@ void record_sorter_add(struct record_sorter *s, const struct csv_record *rec)
 }
 
 /* Read a run's next record; false at its end. */
-static bool run_read(struct record_sorter *s, struct run *run)
+static bool run_read(struct run *run)
 {
 	long long number;
 
@@ -236,7 +236,6 @@ static bool run_read(struct record_sorter *s, struct run *run)
 		pm_die(PM_EXIT_IO, "%s: record %llu: not a run of pm's own", run->path,
 		       (unsigned long long)run->rec->number);
 	run->number = (uint64_t)number;
-	(void)s;
 	return true;
 }
 
@@ -272,7 +271,7 @@ static void merge_start(struct record_sorter *s)
 	s->advance_top = false;
 	for (size_t i = 0; i < s->nruns; i++) {
 		s->runs[i].in = stream_reader_open(s->runs[i].path);
-		if (run_read(s, &s->runs[i]))
+		if (run_read(&s->runs[i]))
 			s->heap[s->nheap++] = i;
 	}
 	for (size_t i = s->nheap; i-- > 0;)
@@ -283,7 +282,7 @@ static const struct csv_record *merge_next(struct record_sorter *s)
 {
 	if (s->advance_top) {
 		s->advance_top = false;
-		if (!run_read(s, &s->runs[s->heap[0]]))
+		if (!run_read(&s->runs[s->heap[0]]))
 			s->heap[0] = s->heap[--s->nheap];
 		sift_down(s, 0);
 	}
