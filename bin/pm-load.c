@@ -9,13 +9,15 @@
 #include "stream_writer.h"
 #include "table_load.h"
 #include "tool.h"
+#include "value_check.h"
 
 static _Noreturn void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 		"usage: pm-load [-d conninfo] [-n schema] -t table [-i file] [--mode insert|upsert|skip]\n"
 		"               [--key col,...] [--source-only col,...] [--new-ids col [--keymap name]\n"
-		"               [--keymap-out file] [-Z level]] [--keep-indexes] [--progress] [-v]\n");
+		"               [--keymap-out file] [-Z level]] [--keep-indexes] [--lock key]\n"
+		"               [--checkpoint name=from..to] [--progress] [-v]\n");
 	exit(status);
 }
 
@@ -30,10 +32,20 @@ static enum load_mode parse_mode(const char *arg)
 	pm_die(PM_EXIT_USAGE, "--mode: \"%s\" is not insert, upsert or skip", arg);
 }
 
+/* An advisory lock key: a whole signed 64-bit integer. */
+static const char *parse_lock(const char *arg)
+{
+	long long v;
+
+	if (!value_parse_int64(arg, strlen(arg), &v))
+		pm_die(PM_EXIT_USAGE, "--lock: \"%s\" is not a 64-bit integer", arg);
+	return arg;
+}
+
 int main(int argc, char **argv)
 {
 	enum { OPT_MODE = 256, OPT_KEY, OPT_SOURCE_ONLY, OPT_NEW_IDS, OPT_KEYMAP, OPT_KEYMAP_OUT, OPT_PROGRESS,
-	       OPT_KEEP_INDEXES, OPT_VERSION };
+	       OPT_KEEP_INDEXES, OPT_LOCK, OPT_CHECKPOINT, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "dbname", required_argument, NULL, 'd' },
 		{ "schema", required_argument, NULL, 'n' },
@@ -48,6 +60,8 @@ int main(int argc, char **argv)
 		{ "keymap-out", required_argument, NULL, OPT_KEYMAP_OUT },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "keep-indexes", no_argument, NULL, OPT_KEEP_INDEXES },
+		{ "lock", required_argument, NULL, OPT_LOCK },
+		{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -74,6 +88,11 @@ int main(int argc, char **argv)
 		case OPT_KEYMAP_OUT: o.keymap_out = optarg; break;
 		case OPT_PROGRESS: o.progress = true; break;
 		case OPT_KEEP_INDEXES: o.keep_indexes = true; break;
+		case OPT_LOCK: o.lock = parse_lock(optarg); break;
+		case OPT_CHECKPOINT:
+			load_checkpoint_free(&o.checkpoint);
+			load_checkpoint_parse(&o.checkpoint, optarg);
+			break;
 		case 'v': o.verbose = true; break;
 		case OPT_VERSION: tool_version();
 		case 'h': usage(PM_EXIT_OK);
@@ -92,5 +111,6 @@ int main(int argc, char **argv)
 	db_close(conn);
 	namelist_free(&o.key);
 	namelist_free(&o.source_only);
+	load_checkpoint_free(&o.checkpoint);
 	return PM_EXIT_OK;
 }

@@ -126,7 +126,13 @@ void *pm_realloc(void *p, size_t n)
 
 char *pm_strdup(const char *s)
 {
-	size_t n = strlen(s) + 1;
+	return pm_strndup(s, strlen(s));
+}
 
-	return memcpy(pm_malloc(n), s, n);
+char *pm_strndup(const char *s, size_t n)
+{
+	char *copy = memcpy(pm_malloc(n + 1), s, n);
+
+	copy[n] = '\0';
+	return copy;
 }

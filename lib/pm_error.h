@@ -49,5 +49,6 @@ void pm_run_cleanups(void);
 void *pm_malloc(size_t n);
 void *pm_realloc(void *p, size_t n);
 char *pm_strdup(const char *s);
+char *pm_strndup(const char *s, size_t n); /* the first n bytes of s, NUL-terminated */
 
 #endif

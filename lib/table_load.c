@@ -588,8 +588,15 @@ void table_load(PGconn *conn, const struct load_options *o)
 	struct load l = { .conn = conn, .o = o };
 	struct stream_writer *keymap_out = NULL;
 
-	l.in = stream_reader_open(o->input);
 	db_exec(conn, "starting the transaction", "BEGIN");
+	/* Both before the stream is opened: its writer may wait for this lock (pipelines/staged). */
+	if (o->lock) {
+		const char *key[1] = { o->lock };
+		PQclear(db_query(conn, "taking the lock", "SELECT pg_catalog.pg_advisory_xact_lock($1::bigint)", 1, key));
+	}
+	if (o->checkpoint.name)
+		load_checkpoint_claim(conn, &o->checkpoint);
+	l.in = stream_reader_open(o->input);
 	l.t = table_desc_load(conn, o->schema, o->table);
 	if (l.t->kind != 'r' && l.t->kind != 'p')
 		pm_die(PM_EXIT_USAGE, "%s is not a table", l.t->label);
@@ -631,6 +638,8 @@ void table_load(PGconn *conn, const struct load_options *o)
 		l.inserted = l.records;
 	l.merging = false;
 	move_sequences(&l);
+	if (o->checkpoint.name)
+		load_checkpoint_advance(conn, &o->checkpoint, l.inserted + l.updated);
 	if (keymap_out)
 		write_keymap(&l, keymap_out);
 	stream_reader_close(l.in);

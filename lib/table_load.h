@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
+#include "load_checkpoint.h"
 #include "namelist.h"
 
 enum load_mode { LOAD_INSERT, LOAD_UPSERT, LOAD_SKIP };
@@ -28,6 +29,8 @@ struct load_options {
 	bool progress;
 	bool verbose;
 	bool keep_indexes; /* no rebuild (table_bulk) even when the table is empty */
+	const char *lock;  /* an advisory lock key, held exclusively from before the first record */
+	struct load_checkpoint checkpoint; /* name NULL: none */
 };
 
 void table_load(PGconn *conn, const struct load_options *o);

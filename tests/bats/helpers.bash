@@ -56,3 +56,14 @@ assert_portal_moved() {
 	assert_equal "$(sql 'SELECT count(*) FROM printers_printer WHERE profile_id IS NULL')" \
 		"$(sql 'SELECT count(*) FROM portal_printer WHERE profile_id IS NULL')"
 }
+
+# wait_for SQL VALUE: until SQL gives VALUE; a minute at most, so that a hang fails the test.
+wait_for() {
+	local i
+	for ((i = 0; i < 3000; i++)); do
+		[[ $(sql "$1") == "$2" ]] && return 0
+		sleep 0.02
+	done
+	echo "waited in vain for $1 to be $2" >&2
+	return 1
+}
