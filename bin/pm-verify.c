@@ -1,5 +1,6 @@
 /* pm-verify: two sides (streams or tables) compared record by record on a key; a report of differences. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +28,18 @@ struct side_options {
 	const struct namelist *keymaps; /* a table side's columns read through key maps */
 };
 
-static struct verify_source *open_side(const struct side_options *s, const struct namelist *key, size_t budget)
+static bool is_table(const struct side_options *s)
 {
-	if (strncmp(s->arg, "table:", 6) == 0) {
+	return strncmp(s->arg, "table:", 6) == 0;
+}
+
+static struct verify_source *open_side(const struct side_options *s, const struct namelist *key, size_t budget,
+				       const char *import, char **export)
+{
+	if (is_table(s)) {
 		if (!s->arg[6])
 			pm_die(PM_EXIT_USAGE, "\"%s\": table: needs a table name", s->arg);
-		return verify_source_table(s->conninfo, s->arg + 6, key, s->keymaps);
+		return verify_source_table(s->conninfo, s->arg + 6, key, s->keymaps, import, export);
 	}
 	if (s->keymaps->n)
 		pm_die(PM_EXIT_USAGE, "--keymap reads a table's column: the right side is a stream");
@@ -90,7 +97,13 @@ int main(int argc, char **argv)
 
 	struct stream_writer *report = stream_writer_open(output, level);
 	size_t budget = (size_t)memory << 20;
-	struct verify_source *l = open_side(&left, &key, budget), *r = open_side(&right, &key, budget);
+	/* Two tables of one database (the same connection string) are read in one snapshot. */
+	bool one_snapshot = is_table(&left) && is_table(&right) &&
+			    strcmp(left.conninfo ? left.conninfo : "", right.conninfo ? right.conninfo : "") == 0;
+	char *snapshot = NULL;
+	struct verify_source *l = open_side(&left, &key, budget, NULL, one_snapshot ? &snapshot : NULL);
+	struct verify_source *r = open_side(&right, &key, budget, snapshot, NULL);
+	free(snapshot);
 	struct verify_counts counts;
 	verify_diff(l, r, &ignore, report, &counts);
 	verify_diff_target(r, report, &counts);

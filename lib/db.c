@@ -91,14 +91,26 @@ void db_exec(PGconn *conn, const char *what, const char *sql)
 	PQclear(db_query(conn, what, sql, 0, NULL));
 }
 
-void db_append_ident(PGconn *conn, struct bytebuf *sql, const char *name)
+typedef char *(*escape_fn)(PGconn *conn, const char *str, size_t len);
+
+static void append_escaped(PGconn *conn, struct bytebuf *sql, const char *s, escape_fn escape, const char *what)
 {
-	char *q = PQescapeIdentifier(conn, name, strlen(name));
+	char *q = escape(conn, s, strlen(s));
 
 	if (!q)
-		pm_die(PM_EXIT_USAGE, "invalid identifier: %s", PQerrorMessage(conn));
+		pm_die(PM_EXIT_USAGE, "invalid %s: %s", what, PQerrorMessage(conn));
 	bytebuf_puts(sql, q);
 	PQfreemem(q);
+}
+
+void db_append_ident(PGconn *conn, struct bytebuf *sql, const char *name)
+{
+	append_escaped(conn, sql, name, PQescapeIdentifier, "identifier");
+}
+
+void db_append_literal(PGconn *conn, struct bytebuf *sql, const char *value)
+{
+	append_escaped(conn, sql, value, PQescapeLiteral, "literal");
 }
 
 void db_append_ident_list(PGconn *conn, struct bytebuf *sql, char *const *names, size_t n, const char *prefix)

@@ -26,6 +26,8 @@ _Noreturn void db_die(PGconn *conn, const PGresult *res, const char *what);
 
 /* Append an escaped identifier ("a ""b""") to sql; names may hold any character. */
 void db_append_ident(PGconn *conn, struct bytebuf *sql, const char *name);
+/* Append a quoted literal ('it''s'), for the few statements that take no parameters. */
+void db_append_literal(PGconn *conn, struct bytebuf *sql, const char *value);
 void db_append_ident_list(PGconn *conn, struct bytebuf *sql, char *const *names, size_t n, const char *prefix);
 
 /* COPY ... TO STDOUT: call sink with each row as it arrives; returns the row count. */

@@ -188,7 +188,7 @@ static void build_query(struct verify_source *s, struct bytebuf *sql, const stru
 }
 
 struct verify_source *verify_source_table(const char *conninfo, const char *table, const struct namelist *key,
-					  const struct namelist *keymaps)
+					  const struct namelist *keymaps, const char *import, char **export)
 {
 	struct verify_source *s = pm_malloc(sizeof *s);
 	struct bytebuf sql = { 0 };
@@ -197,6 +197,17 @@ struct verify_source *verify_source_table(const char *conninfo, const char *tabl
 	memset(s, 0, sizeof *s);
 	s->conn = db_connect(conninfo);
 	db_exec(s->conn, "starting the transaction", "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	if (import) {
+		bytebuf_puts(&sql, "SET TRANSACTION SNAPSHOT ");
+		db_append_literal(s->conn, &sql, import);
+		db_exec(s->conn, "sharing the other side's snapshot", bytebuf_cstr(&sql));
+		sql.len = 0;
+	}
+	if (export) {
+		PGresult *res = db_query(s->conn, "exporting the snapshot", "SELECT pg_catalog.pg_export_snapshot()", 0, NULL);
+		*export = pm_strdup(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
 	s->table = table_desc_load(s->conn, NULL, table);
 	s->name = pm_strdup(s->table->label);
 	build_query(s, &sql, key, keymaps);

@@ -23,10 +23,14 @@ struct verify_source *verify_source_stream(const char *path, const struct nameli
 
 /*
  * A table of the database conninfo names; keymaps holds COLUMN=NAME items, each
- * column read through pm."keymap_NAME" of the same database.
+ * column read through pm."keymap_NAME" of the same database.  Two sides of one
+ * database read one snapshot, so that writes committed meanwhile (which the
+ * compatibility layer makes on both tables at once) count on neither side or on
+ * both: with export set, the side exports its snapshot there (free it); with
+ * import set, the side reads that snapshot.
  */
 struct verify_source *verify_source_table(const char *conninfo, const char *table, const struct namelist *key,
-					  const struct namelist *keymaps);
+					  const struct namelist *keymaps, const char *import, char **export);
 
 const char *verify_source_name(const struct verify_source *s);
 const struct csv_record *verify_source_header(const struct verify_source *s);
