@@ -266,3 +266,16 @@ PGresult *db_copy_in_end(PGconn *conn, const char *what, uint64_t *line, char *c
 		db_die(conn, NULL, what);
 	return failed;
 }
+
+void db_begin_snapshot(PGconn *conn, const char *snapshot)
+{
+	db_exec(conn, "starting the transaction", "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	if (!snapshot)
+		return;
+	/* SET TRANSACTION SNAPSHOT takes no parameters: the id goes in as an escaped literal. */
+	struct bytebuf sql = { 0 };
+	bytebuf_puts(&sql, "SET TRANSACTION SNAPSHOT ");
+	db_append_literal(conn, &sql, snapshot);
+	db_exec(conn, "joining the snapshot", bytebuf_cstr(&sql));
+	bytebuf_free(&sql);
+}

@@ -54,6 +54,9 @@ void db_copy_in_send(PGconn *conn, const char *what, const char *data, size_t le
 PGresult *db_copy_in_end(PGconn *conn, const char *what, uint64_t *line, char *column, size_t column_size,
 			 char *const *columns, size_t ncolumns);
 
+/* BEGIN a read-only REPEATABLE READ transaction, in the exported snapshot when one is given. */
+void db_begin_snapshot(PGconn *conn, const char *snapshot);
+
 /* A result's SQLSTATE ("" when absent). */
 const char *db_sqlstate(const PGresult *res);
 

@@ -14,6 +14,12 @@ struct keymap;
 
 /* Load path (a stream); a malformed stream, a non-integer or a repeated old key exits 3. */
 struct keymap *keymap_load(const char *name, const char *path);
+
+/* The same from pairs handed in one by one: new, add each, finish before the first lookup
+ * (where names the source in messages: a repeated old key exits 3). */
+struct keymap *keymap_new(const char *name);
+void keymap_add(struct keymap *m, long long old_key, long long new_key, const char *where);
+void keymap_finish(struct keymap *m, const char *where);
 bool keymap_lookup(const struct keymap *m, long long old_key, long long *new_key);
 const char *keymap_name(const struct keymap *m);
 size_t keymap_size(const struct keymap *m);

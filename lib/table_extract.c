@@ -23,23 +23,6 @@ static void write_row(void *ctx, const char *row, size_t len)
 	progress_update(&s->progress, ++s->rows, stream_writer_bytes(s->out));
 }
 
-static void begin_snapshot(PGconn *conn, const char *snapshot)
-{
-	db_exec(conn, "starting the transaction", "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-	if (!snapshot)
-		return;
-	/* SET TRANSACTION SNAPSHOT takes no parameters: the id goes in as an escaped literal. */
-	char *lit = PQescapeLiteral(conn, snapshot, strlen(snapshot));
-	if (!lit)
-		db_die(conn, NULL, "escaping the snapshot id");
-	struct bytebuf sql = { 0 };
-	bytebuf_puts(&sql, "SET TRANSACTION SNAPSHOT ");
-	bytebuf_puts(&sql, lit);
-	PQfreemem(lit);
-	db_exec(conn, "joining the snapshot", bytebuf_cstr(&sql));
-	bytebuf_free(&sql);
-}
-
 static void check_columns(const struct table_desc *t, const struct namelist *names, const char *option)
 {
 	for (size_t i = 0; i < names->n; i++) {
@@ -119,7 +102,7 @@ void table_extract(PGconn *conn, const struct extract_options *o, struct stream_
 	char what[256];
 
 	sink.out = out;
-	begin_snapshot(conn, o->snapshot);
+	db_begin_snapshot(conn, o->snapshot);
 	struct table_desc *t = table_desc_load(conn, o->schema, o->table);
 	check_columns(t, &o->columns, "-c");
 	check_columns(t, &o->order_by, "--order-by");
