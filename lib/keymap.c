@@ -28,8 +28,9 @@ struct keymap {
 	uint64_t *present;
 	unsigned long long min, span; /* old keys min .. min + span */
 
-	/* sparse */
+	/* sparse, and the pairs as added until keymap_build */
 	struct pair *pairs;
+	size_t cap;
 	uint32_t *slots; /* 0 empty, else index into pairs + 1 */
 	size_t mask;
 };
@@ -118,36 +119,52 @@ static bool build_dense(struct keymap *m, const char *path)
 	return true;
 }
 
-struct keymap *keymap_load(const char *name, const char *path)
+struct keymap *keymap_new(const char *name)
 {
 	struct keymap *m = pm_malloc(sizeof *m);
-	struct stream_reader *in = stream_reader_open(path);
-	const struct csv_record *h = stream_reader_header(in), *rec;
-	size_t cap = 1024;
 
 	memset(m, 0, sizeof *m);
 	m->name = pm_strdup(name);
+	return m;
+}
+
+void keymap_add(struct keymap *m, long long old_key, long long new_key, const char *where)
+{
+	if (m->n == UINT32_MAX - 1)
+		pm_die(PM_EXIT_DATA, "%s: key map %s: more than %u keys", where, m->name, UINT32_MAX - 1);
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 1024;
+		m->pairs = pm_realloc(m->pairs, m->cap * sizeof *m->pairs);
+	}
+	m->pairs[m->n++] = (struct pair){ old_key, new_key };
+}
+
+void keymap_build(struct keymap *m, const char *where)
+{
+	if (m->n)
+		m->pairs = pm_realloc(m->pairs, m->n * sizeof *m->pairs);
+	if (m->n == 0 || !build_dense(m, where))
+		build_sparse(m, where);
+}
+
+struct keymap *keymap_load(const char *name, const char *path)
+{
+	struct keymap *m = keymap_new(name);
+	struct stream_reader *in = stream_reader_open(path);
+	const struct csv_record *h = stream_reader_header(in), *rec;
+
 	if (h->nfields != 2 || strcmp(h->fields[0].data, "old_key") != 0 || strcmp(h->fields[1].data, "new_key") != 0)
 		pm_die(PM_EXIT_DATA, "%s: key map %s: the header must be old_key,new_key", stream_reader_name(in), name);
-	m->pairs = pm_malloc(cap * sizeof *m->pairs);
 	while ((rec = stream_reader_next(in)) != NULL) {
-		struct pair p;
+		long long old_key, new_key;
 		if (rec->fields[0].null || rec->fields[1].null ||
-		    !value_parse_int64(rec->fields[0].data, rec->fields[0].len, &p.old_key) ||
-		    !value_parse_int64(rec->fields[1].data, rec->fields[1].len, &p.new_key))
+		    !value_parse_int64(rec->fields[0].data, rec->fields[0].len, &old_key) ||
+		    !value_parse_int64(rec->fields[1].data, rec->fields[1].len, &new_key))
 			pm_die(PM_EXIT_DATA, "%s: key map %s: record %llu: keys must be whole numbers", stream_reader_name(in),
 			       name, (unsigned long long)rec->number);
-		if (m->n == UINT32_MAX - 1)
-			pm_die(PM_EXIT_DATA, "%s: key map %s: more than %u keys", stream_reader_name(in), name, UINT32_MAX - 1);
-		if (m->n == cap) {
-			cap *= 2;
-			m->pairs = pm_realloc(m->pairs, cap * sizeof *m->pairs);
-		}
-		m->pairs[m->n++] = p;
+		keymap_add(m, old_key, new_key, stream_reader_name(in));
 	}
-	m->pairs = pm_realloc(m->pairs, m->n * sizeof *m->pairs);
-	if (m->n == 0 || !build_dense(m, stream_reader_name(in)))
-		build_sparse(m, stream_reader_name(in));
+	keymap_build(m, stream_reader_name(in));
 	stream_reader_close(in);
 	return m;
 }
