@@ -21,15 +21,16 @@ struct pair {
  */
 struct keymap {
 	char *name;
-	size_t n, cap;
+	size_t n;
 
 	/* dense */
 	long long *values;
 	uint64_t *present;
 	unsigned long long min, span; /* old keys min .. min + span */
 
-	/* sparse */
+	/* sparse, and the pairs as added until keymap_build */
 	struct pair *pairs;
+	size_t cap;
 	uint32_t *slots; /* 0 empty, else index into pairs + 1 */
 	size_t mask;
 };
@@ -124,8 +125,6 @@ struct keymap *keymap_new(const char *name)
 
 	memset(m, 0, sizeof *m);
 	m->name = pm_strdup(name);
-	m->cap = 1024;
-	m->pairs = pm_malloc(m->cap * sizeof *m->pairs);
 	return m;
 }
 
@@ -134,15 +133,16 @@ void keymap_add(struct keymap *m, long long old_key, long long new_key, const ch
 	if (m->n == UINT32_MAX - 1)
 		pm_die(PM_EXIT_DATA, "%s: key map %s: more than %u keys", where, m->name, UINT32_MAX - 1);
 	if (m->n == m->cap) {
-		m->cap *= 2;
+		m->cap = m->cap ? 2 * m->cap : 1024;
 		m->pairs = pm_realloc(m->pairs, m->cap * sizeof *m->pairs);
 	}
 	m->pairs[m->n++] = (struct pair){ old_key, new_key };
 }
 
-void keymap_finish(struct keymap *m, const char *where)
+void keymap_build(struct keymap *m, const char *where)
 {
-	m->pairs = pm_realloc(m->pairs, (m->n ? m->n : 1) * sizeof *m->pairs);
+	if (m->n)
+		m->pairs = pm_realloc(m->pairs, m->n * sizeof *m->pairs);
 	if (m->n == 0 || !build_dense(m, where))
 		build_sparse(m, where);
 }
@@ -164,7 +164,7 @@ struct keymap *keymap_load(const char *name, const char *path)
 			       name, (unsigned long long)rec->number);
 		keymap_add(m, old_key, new_key, stream_reader_name(in));
 	}
-	keymap_finish(m, stream_reader_name(in));
+	keymap_build(m, stream_reader_name(in));
 	stream_reader_close(in);
 	return m;
 }

@@ -15,11 +15,15 @@ struct keymap;
 /* Load path (a stream); a malformed stream, a non-integer or a repeated old key exits 3. */
 struct keymap *keymap_load(const char *name, const char *path);
 
-/* The same from pairs handed in one by one: new, add each, finish before the first lookup
- * (where names the source in messages: a repeated old key exits 3). */
+/*
+ * The same from pairs of another source: keymap_new, keymap_add each pair, then
+ * keymap_build before any lookup.  A repeated old key or more than 2^32 - 2 pairs
+ * exits 3, the message starting with where.
+ */
 struct keymap *keymap_new(const char *name);
 void keymap_add(struct keymap *m, long long old_key, long long new_key, const char *where);
-void keymap_finish(struct keymap *m, const char *where);
+void keymap_build(struct keymap *m, const char *where);
+
 bool keymap_lookup(const struct keymap *m, long long old_key, long long *new_key);
 const char *keymap_name(const struct keymap *m);
 size_t keymap_size(const struct keymap *m);

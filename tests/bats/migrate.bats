@@ -114,3 +114,80 @@ fake_tool() { # name script
 	refute [ -e empty/manifest.tsv ]
 	dropdb "$other"
 }
+
+# --jobs N: the same move as N shards side by side under one snapshot.
+
+# A digest of everything the move wrote to the target: rows, new ids and key map alike.
+target_digest() {
+	echo "$(table_digest accounts_profile) $(table_digest printers_printer) $(table_digest pm.keymap_profile)"
+}
+
+@test "--jobs 2 and 3 move the same content as --jobs 1; the streams are one each, counted in the manifest" {
+	run -0 migrate --jobs 1
+	assert_portal_moved
+	one=$(target_digest)
+	for n in 2 3; do
+		sql 'DROP TABLE accounts_profile, printers_printer CASCADE; DROP SCHEMA pm CASCADE'
+		run -0 migrate --jobs "$n" -w "work$n"
+		assert_line 'verification: no differences'
+		assert_portal_moved
+		assert_equal "$(target_digest)" "$one"
+		assert_equal "$(awk -F '\t' 'NR > 1 && $3 != "-" { print $2, $3 }' "work$n/manifest.tsv" | tr '\n' ' ')" \
+			'profiles.extract.csv.gz 300 profiles.csv.gz 300 profiles.rejects.csv.gz 0 profiles.keys.csv.gz 300 printers.extract.csv.gz 1500 printers.csv.gz 1500 printers.rejects.csv.gz 0 '
+		# Each saved stream is whole: the shards' parts appended (a header each), nothing of them left.
+		header=id,profile_id,ip_address,api_key,ping,printing
+		assert_equal "$(zcat "work$n/printers.csv.gz" | grep -cx "$header")" "$n"
+		assert_equal "$(pm-transform -m "$PM_ROOT/schemas/printer.map" --keymap "profile=work$n/profiles.keys.csv.gz" \
+			-i "work$n/printers.extract.csv.gz" 2>/dev/null | zcat | grep -vx "$header" | sort | sha256sum)" \
+			"$(zcat "work$n/printers.csv.gz" | grep -vx "$header" | sort | sha256sum)"
+		run -0 ls "work$n"
+		refute_output --partial shard
+	done
+}
+
+@test "--jobs 3: a failing shard is named, nothing is loaded; the rerun ends clean" {
+	fake_tool pm-extract 'case "$*" in *portal_printer*"--shard 2/3"*) echo "pm-extract: forced failure" >&2; exit 4 ;; esac; exec "$real" "$@"'
+	PM_BIN=$PWD/fake run -4 migrate --jobs 3
+	grep -qx 'pm-extract: forced failure' work/printers.log
+	# The shard's transform, left without a stream, fails too: named after its extract.
+	assert_line 'migrate: printers: shard 2/3: pm-extract failed (exit status 4)'
+	refute_line --partial 'shard 1/3'
+	refute_line --partial 'shard 3/3'
+	assert_line 'migrate: printers failed (exit status 4); its messages are in work/printers.log'
+	assert_equal "$(sql 'SELECT count(*) FROM printers_printer')" 0
+	run -0 ls work
+	refute_output --partial printers.csv.gz
+	refute_output --partial printers.extract.csv.gz
+	refute_output --partial shard
+	# A transform that fails in one shard is named the same way.
+	fake_tool pm-transform 'case "$*" in *printers.shard2-of-3*) cat >/dev/null; echo "pm-transform: forced failure" >&2; exit 5 ;; esac; exec "$real" "$@"'
+	PM_BIN=$PWD/fake run -5 migrate --jobs 3
+	assert_line 'migrate: printers: shard 2/3: pm-transform failed (exit status 5)'
+	assert_equal "$(sql 'SELECT count(*) FROM printers_printer')" 0
+	run -0 migrate --jobs 3
+	assert_line 'migrate: profiles: done in an earlier run'
+	assert_line 'verification: no differences'
+	assert_portal_moved
+}
+
+@test "--jobs 3: killed after the load committed, the rerun finds it loaded and loads nothing twice" {
+	fake_tool pm-load 'case "$*" in *printers_printer*) "$real" "$@"; '"$KILL_MIGRATE"'; exit 1 ;; esac; exec "$real" "$@"'
+	PM_BIN=$PWD/fake run migrate --jobs 3
+	[ "$status" -ne 0 ]
+	assert_equal "$(sql 'SELECT count(*) FROM printers_printer')" 1500
+	run -0 migrate --jobs 3
+	assert_equal "$(cat work/printers.log)" 'migrate: printers_printer already holds the stream'"'"'s 1500 rows: loaded by an earlier run'
+	assert_line 'verification: no differences'
+	assert_portal_moved
+}
+
+@test "--jobs takes a number from 1 to 64; anything else is a usage error, nothing done" {
+	for bad in 0 65 100 -1 x 2x '' ' 2'; do
+		run -2 migrate --jobs "$bad"
+		assert_line "migrate: --jobs: \"$bad\" is not a number from 1 to 64"
+		assert_line 'usage: pipelines/migrate -s SRC -t DST -w WORKDIR [--max-rejects N] [--jobs N]'
+	done
+	run -2 migrate --jobs
+	assert_line 'migrate: --jobs: "" is not a number from 1 to 64'
+	[ ! -e work ]
+}

@@ -88,19 +88,19 @@ int main(void)
 	m = keymap_new("built");
 	for (long long k = 3000; k > 0; k--)
 		keymap_add(m, k + 100, k * 2, "test");
-	keymap_finish(m, "test");
+	keymap_build(m, "test");
 	ok(keymap_size(m) == 3000 && gives(m, 101, 2) && gives(m, 3100, 6000) && misses(m, 100) && misses(m, 3101),
 	   "built dense: found and missing");
 	keymap_free(m);
 	m = keymap_new("built");
 	for (long long k = -3; k <= 3; k++)
 		keymap_add(m, k * 1000000007LL, k, "test");
-	keymap_finish(m, "test");
+	keymap_build(m, "test");
 	ok(gives(m, -3000000021LL, -3) && gives(m, 0, 0) && gives(m, 3000000021LL, 3) && misses(m, 1),
 	   "built sparse: found and missing");
 	keymap_free(m);
 	m = keymap_new("none");
-	keymap_finish(m, "test");
+	keymap_build(m, "test");
 	ok(keymap_size(m) == 0 && misses(m, 0), "built empty: nothing found");
 	keymap_free(m);
 
