@@ -57,22 +57,38 @@ const char *db_sqlstate(const PGresult *res)
 	return s ? s : "";
 }
 
+/* The first line of libpq's message, without a severity ("FATAL:  "): only the primary text. */
+static char *first_line(PGconn *conn)
+{
+	char *msg = pm_strdup(PQerrorMessage(conn));
+	char *nl = strchr(msg, '\n');
+	static const char *const severities[] = { "FATAL:  ", "ERROR:  ", "PANIC:  " };
+
+	if (nl)
+		*nl = '\0';
+	for (size_t i = 0; i < sizeof severities / sizeof *severities; i++) {
+		size_t n = strlen(severities[i]);
+		if (strncmp(msg, severities[i], n) == 0)
+			memmove(msg, msg + n, strlen(msg + n) + 1);
+	}
+	return msg;
+}
+
 void db_die(PGconn *conn, const PGresult *res, const char *what)
 {
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *state = db_sqlstate(res);
 
-	if (PQstatus(conn) == CONNECTION_BAD)
-		pm_die(PM_EXIT_DATABASE, "%s: lost the connection to the server%s%s", what,
-		       primary ? ": " : "", primary ? primary : "");
 	if (!primary) {
-		/* No server error fields: a client-side failure, in libpq's own words. */
-		char *msg = pm_strdup(PQerrorMessage(conn));
-		char *nl = strchr(msg, '\n');
-		if (nl)
-			*nl = '\0';
+		/* No server error fields: libpq's own words, which hold a server's last FATAL, the
+		 * reason a connection ended ("terminating connection due to administrator command"). */
+		char *msg = first_line(conn);
+		if (PQstatus(conn) == CONNECTION_BAD)
+			pm_die(PM_EXIT_DATABASE, "%s: lost the connection to the server%s%s", what, *msg ? ": " : "", msg);
 		pm_die(PM_EXIT_DATABASE, "%s: %s", what, *msg ? msg : "unknown database error");
 	}
+	if (PQstatus(conn) == CONNECTION_BAD)
+		pm_die(PM_EXIT_DATABASE, "%s: lost the connection to the server: %s", what, primary);
 	pm_die(PM_EXIT_DATABASE, "%s: %s (SQLSTATE %s)", what, primary, state);
 }
 

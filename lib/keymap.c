@@ -45,6 +45,12 @@ static _Noreturn void die_twice(const struct keymap *m, const char *path, long l
 	pm_die(PM_EXIT_DATA, "%s: key map %s: old key %lld appears twice", path, m->name, key);
 }
 
+/* A key map is the one thing that grows with its input: say which, and how far it got. */
+static _Noreturn void die_memory(const struct keymap *m, const char *path)
+{
+	pm_die(PM_EXIT_IO, "%s: key map %s: out of memory after %zu keys", path, m->name, m->n);
+}
+
 static void build_sparse(struct keymap *m, const char *path)
 {
 	size_t cap = 16;
@@ -54,7 +60,7 @@ static void build_sparse(struct keymap *m, const char *path)
 	m->mask = cap - 1;
 	m->slots = calloc(cap, sizeof *m->slots);
 	if (!m->slots)
-		pm_die(PM_EXIT_IO, "out of memory (key map %s)", m->name);
+		die_memory(m, path);
 	for (size_t i = 0; i < m->n; i++) {
 		size_t s = hash(m->pairs[i].old_key) & m->mask;
 		while (m->slots[s]) {
@@ -104,7 +110,7 @@ static bool build_dense(struct keymap *m, const char *path)
 	m->values = alloc_table((span + 1) * sizeof *m->values);
 	m->present = calloc(span / 64 + 1, sizeof *m->present);
 	if (!m->values || !m->present)
-		pm_die(PM_EXIT_IO, "out of memory (key map %s)", m->name);
+		die_memory(m, path);
 	for (size_t i = 0; i < m->n; i++) {
 		unsigned long long at = (unsigned long long)m->pairs[i].old_key - m->min;
 		uint64_t bit = (uint64_t)1 << (at % 64);
@@ -140,8 +146,11 @@ struct keymap *keymap_load(const char *name, const char *path)
 		if (m->n == UINT32_MAX - 1)
 			pm_die(PM_EXIT_DATA, "%s: key map %s: more than %u keys", stream_reader_name(in), name, UINT32_MAX - 1);
 		if (m->n == cap) {
+			struct pair *more = realloc(m->pairs, 2 * cap * sizeof *m->pairs);
+			if (!more)
+				die_memory(m, stream_reader_name(in));
+			m->pairs = more;
 			cap *= 2;
-			m->pairs = pm_realloc(m->pairs, cap * sizeof *m->pairs);
 		}
 		m->pairs[m->n++] = p;
 	}
