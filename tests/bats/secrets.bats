@@ -169,8 +169,11 @@ make_role() {
 		assert_output 'verify: -s holds a password, which a command line shows to every user (ps): put it in ~/.pgpass, PGPASSFILE or PGPASSWORD and leave it out of -s'
 		run -2 "$PM_ROOT/pipelines/rollback" -s "$as_role" -t "$conninfo" -w w
 		assert_output 'rollback: -t holds a password, which a command line shows to every user (ps): put it in ~/.pgpass, PGPASSFILE or PGPASSWORD and leave it out of -t'
+		run -2 "$PM_ROOT/pipelines/migrate" -s "$conninfo" -t "$as_role" -w w
+		assert_output 'migrate: -s holds a password, which a command line shows to every user (ps): put it in ~/.pgpass, PGPASSFILE or PGPASSWORD and leave it out of -s'
 	done
 	[ ! -e v ]
+	[ ! -e w ]
 	# A host:port URI and a user without a password are no password.
 	run -0 bash -c '. "$1/pipelines/conninfo.bash"; ! conninfo_has_password "postgresql://pm@localhost:5432/x?sslmode=disable"' _ "$PM_ROOT"
 }
