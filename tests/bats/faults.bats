@@ -16,9 +16,18 @@ setup() {
 }
 
 teardown() {
-	# What a test started, should an assertion have stopped it before it ended them.
+	# What a test started, should an assertion have stopped it before it ended them: a stalled
+	# pipeline or load would otherwise outlive the test, and keep bats waiting for its output.
 	if mountpoint -q small 2>/dev/null; then umount small; fi
 	if [ -n "${holder:-}" ]; then kill "$holder" 2>/dev/null || true; fi
+	if [ -n "${pipeline:-}" ] && kill -0 "$pipeline" 2>/dev/null; then
+		timeout 5 sh -c 'echo go >gate' || true
+		wait "$pipeline" || true
+	fi
+	if [ -n "${pid:-}" ] && kill -0 "$pid" 2>/dev/null; then
+		kill "$pid" || true
+		wait "$pid" || true
+	fi
 }
 
 # A lost connection, in the server's words when its FATAL arrived before the socket closed.
@@ -61,12 +70,13 @@ terminate() { # application_name
 	assert_equal "$(sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '$1'")" 1
 }
 
-# The cluster pg_virtualenv made, restarted in fast mode (every session ends) by its own pg_ctl:
-# pg_ctlcluster restart skips the stop when it fails to see the server running, as under load.
+# The cluster pg_virtualenv made, restarted in fast mode (every session ends) by its own pg_ctl.
+# Not pg_ctlcluster restart: under load it can fail to see the server running and skip the stop
+# (pg_lsclusters then says "down" too), so only its folders are taken from pg_lsclusters.
 restart_server() {
 	local version name port status owner datadir log
 	read -r version name port status owner datadir log < <(pg_lsclusters -h | awk -v port="$PGPORT" '$3 == port')
-	[ "$status" = online ]
+	[ "$datadir" = "$(sql 'SHOW data_directory')" ]
 	# The new postmaster must not keep bats' descriptors open: bats waits for them to close.
 	(
 		for fd in /proc/"$BASHPID"/fd/*; do
@@ -110,6 +120,20 @@ restart_server() {
 	assert_output ''
 	run -5 pm-extract -t big -o /dev/full/out.gz
 	assert_output --regexp '^pm-extract: /dev/full/out\.gz\.partial\.[A-Za-z0-9]{6}: Not a directory$'
+}
+
+@test "an -o device or fifo is written in place, never replaced by a file (-o /dev/null)" {
+	mknod null c 1 3 # a /dev/null of the test's own: the real one is the machine's
+	run -0 pm-extract -t big -o null
+	[ -c null ]
+	assert_equal "$(stat -c '%t,%T' null)" 1,3
+	mkfifo fifo
+	cat fifo >got.gz &
+	run -0 pm-extract -t big -o fifo
+	wait $!
+	[ -p fifo ]
+	run -0 pm-load -t dst -i got.gz
+	assert_equal "$(sql 'SELECT count(*) FROM dst')" 600001
 }
 
 @test "standard output to a full device: exit 5, named" {
