@@ -23,7 +23,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MAN      := $(wildcard man/*.[1-7])
 
-.PHONY: all tools asan deps check demo bench fuzz install uninstall clean
+.PHONY: all tools asan deps check memcheck demo bench fuzz install uninstall clean
 all: tools
 
 tools: $(TOOLS:%=$(BUILD)/bin/%) $(UNIT_BIN)
@@ -55,6 +55,12 @@ check: deps
 	$(MAKE) tools
 	$(MAKE) asan
 	tests/run
+
+# The tools under valgrind (tests/valgrind) in tests/bats/memcheck.bats alone, plain build, against
+# a throwaway PostgreSQL as check starts it; fails on any leak or invalid access.  check runs it too.
+memcheck: deps
+	$(MAKE) tools
+	PM_BUILDS=build PM_SUITES=tests/bats/memcheck.bats tests/run
 
 demo: deps
 	$(MAKE) tools

@@ -17,23 +17,68 @@ static void on_notice(void *arg, const PGresult *res)
 		pm_warn("server warning: %s", primary);
 }
 
+/*
+ * The password a connection string holds, or NULL (malloc'd).  A string libpq cannot
+ * parse is refused here, without libpq's message: that quotes the text around the
+ * fault, which can be the password ("missing "=" after "ret"" of password=sec ret).
+ * libpq takes a string as a connection string, not a database name, when it holds
+ * '=' or starts with a URI prefix.
+ */
+static char *conninfo_password(const char *conninfo)
+{
+	char *err = NULL, *password = NULL;
+
+	if (!strchr(conninfo, '=') && strncmp(conninfo, "postgresql://", 13) != 0 &&
+	    strncmp(conninfo, "postgres://", 11) != 0)
+		return NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
+	if (!opts) {
+		PQfreemem(err);
+		pm_die(PM_EXIT_DATABASE, "cannot connect: the connection string is malformed"
+					 " (libpq's message is not shown: it can quote a password)");
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
+			password = pm_strdup(o->val);
+	PQconninfoFree(opts);
+	return password;
+}
+
+/* msg with every occurrence of secret replaced by "***", in place (it only shrinks). */
+static void redact(char *msg, const char *secret)
+{
+	size_t n = strlen(secret);
+	char *at;
+
+	if (n < 3) /* redacting "a" everywhere would garble the message and hide nothing */
+		return;
+	while ((at = strstr(msg, secret)) != NULL) {
+		memmove(at + 3, at + n, strlen(at + n) + 1);
+		memcpy(at, "***", 3);
+	}
+}
+
 PGconn *db_connect(const char *conninfo)
 {
 	const char *keys[] = { "dbname", "fallback_application_name", "client_encoding", NULL };
 	const char *vals[] = { conninfo && *conninfo ? conninfo : NULL, pm_progname(), "UTF8", NULL };
+	char *password = vals[0] ? conninfo_password(conninfo) : NULL;
 	PGconn *conn = PQconnectdbParams(keys, vals, 1);
 
 	if (!conn)
 		pm_die(PM_EXIT_DATABASE, "out of memory (connection)");
 	if (PQstatus(conn) != CONNECTION_OK) {
-		/* libpq's message names host and port, never the password. */
+		/* libpq's message names host, port and user; the password only should a server echo it. */
 		char *msg = pm_strdup(PQerrorMessage(conn));
 		size_t n = strlen(msg);
 		while (n > 0 && msg[n - 1] == '\n')
 			msg[--n] = '\0';
 		PQfinish(conn);
+		if (password)
+			redact(msg, password);
 		pm_die(PM_EXIT_DATABASE, "cannot connect: %s", msg);
 	}
+	free(password);
 	PQsetNoticeReceiver(conn, on_notice, NULL);
 	/* Fixed output styles: the same rows give the same bytes whatever the server's defaults. */
 	db_exec(conn, "setting session defaults",
@@ -57,23 +102,44 @@ const char *db_sqlstate(const PGresult *res)
 	return s ? s : "";
 }
 
-void db_die(PGconn *conn, const PGresult *res, const char *what)
+/* The first line of libpq's message, without a severity ("FATAL:  "): only the primary text. */
+static char *first_line(PGconn *conn)
+{
+	char *msg = pm_strdup(PQerrorMessage(conn));
+	char *nl = strchr(msg, '\n');
+	static const char *const severities[] = { "FATAL:  ", "ERROR:  ", "PANIC:  " };
+
+	if (nl)
+		*nl = '\0';
+	for (size_t i = 0; i < sizeof severities / sizeof *severities; i++) {
+		size_t n = strlen(severities[i]);
+		if (strncmp(msg, severities[i], n) == 0)
+			memmove(msg, msg + n, strlen(msg + n) + 1);
+	}
+	return msg;
+}
+
+void db_die(PGconn *conn, PGresult *res, const char *what)
 {
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const char *state = db_sqlstate(res);
 
-	if (PQstatus(conn) == CONNECTION_BAD)
-		pm_die(PM_EXIT_DATABASE, "%s: lost the connection to the server%s%s", what,
-		       primary ? ": " : "", primary ? primary : "");
 	if (!primary) {
-		/* No server error fields: a client-side failure, in libpq's own words. */
-		char *msg = pm_strdup(PQerrorMessage(conn));
-		char *nl = strchr(msg, '\n');
-		if (nl)
-			*nl = '\0';
+		PQclear(res);
+		/* No server error fields: libpq's own words, which hold a server's last FATAL, the
+		 * reason a connection ended ("terminating connection due to administrator command"). */
+		char *msg = first_line(conn);
+		if (PQstatus(conn) == CONNECTION_BAD)
+			pm_die(PM_EXIT_DATABASE, "%s: lost the connection to the server%s%s", what, *msg ? ": " : "", msg);
 		pm_die(PM_EXIT_DATABASE, "%s: %s", what, *msg ? msg : "unknown database error");
 	}
-	pm_die(PM_EXIT_DATABASE, "%s: %s (SQLSTATE %s)", what, primary, state);
+	/* Copied out so that the result is freed before the exit: valgrind counts no leak. */
+	char text[1024];
+	if (PQstatus(conn) == CONNECTION_BAD)
+		snprintf(text, sizeof text, "lost the connection to the server: %s", primary);
+	else
+		snprintf(text, sizeof text, "%s (SQLSTATE %s)", primary, db_sqlstate(res));
+	PQclear(res);
+	pm_die(PM_EXIT_DATABASE, "%s: %s", what, text);
 }
 
 PGresult *db_query(PGconn *conn, const char *what, const char *sql, int nparams, const char *const *params)

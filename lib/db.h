@@ -21,8 +21,8 @@ void db_close(PGconn *conn);
 PGresult *db_query(PGconn *conn, const char *what, const char *sql, int nparams, const char *const *params);
 void db_exec(PGconn *conn, const char *what, const char *sql);
 
-/* Exit 4 with "what: message (SQLSTATE)" from a failed result or the connection. */
-_Noreturn void db_die(PGconn *conn, const PGresult *res, const char *what);
+/* Exit 4 with "what: message (SQLSTATE)" from a failed result (freed) or the connection. */
+_Noreturn void db_die(PGconn *conn, PGresult *res, const char *what);
 
 /* Append an escaped identifier ("a ""b""") to sql; names may hold any character. */
 void db_append_ident(PGconn *conn, struct bytebuf *sql, const char *name);

@@ -46,6 +46,12 @@ static _Noreturn void die_twice(const struct keymap *m, const char *path, long l
 	pm_die(PM_EXIT_DATA, "%s: key map %s: old key %lld appears twice", path, m->name, key);
 }
 
+/* A key map is the one thing that grows with its input: say which, and how far it got. */
+static _Noreturn void die_memory(const struct keymap *m, const char *path)
+{
+	pm_die(PM_EXIT_IO, "%s: key map %s: out of memory after %zu keys", path, m->name, m->n);
+}
+
 static void build_sparse(struct keymap *m, const char *path)
 {
 	size_t cap = 16;
@@ -55,7 +61,7 @@ static void build_sparse(struct keymap *m, const char *path)
 	m->mask = cap - 1;
 	m->slots = calloc(cap, sizeof *m->slots);
 	if (!m->slots)
-		pm_die(PM_EXIT_IO, "out of memory (key map %s)", m->name);
+		die_memory(m, path);
 	for (size_t i = 0; i < m->n; i++) {
 		size_t s = hash(m->pairs[i].old_key) & m->mask;
 		while (m->slots[s]) {
@@ -105,7 +111,7 @@ static bool build_dense(struct keymap *m, const char *path)
 	m->values = alloc_table((span + 1) * sizeof *m->values);
 	m->present = calloc(span / 64 + 1, sizeof *m->present);
 	if (!m->values || !m->present)
-		pm_die(PM_EXIT_IO, "out of memory (key map %s)", m->name);
+		die_memory(m, path);
 	for (size_t i = 0; i < m->n; i++) {
 		unsigned long long at = (unsigned long long)m->pairs[i].old_key - m->min;
 		uint64_t bit = (uint64_t)1 << (at % 64);
@@ -133,8 +139,12 @@ void keymap_add(struct keymap *m, long long old_key, long long new_key, const ch
 	if (m->n == UINT32_MAX - 1)
 		pm_die(PM_EXIT_DATA, "%s: key map %s: more than %u keys", where, m->name, UINT32_MAX - 1);
 	if (m->n == m->cap) {
-		m->cap = m->cap ? 2 * m->cap : 1024;
-		m->pairs = pm_realloc(m->pairs, m->cap * sizeof *m->pairs);
+		size_t cap = m->cap ? 2 * m->cap : 1024;
+		struct pair *more = realloc(m->pairs, cap * sizeof *m->pairs);
+		if (!more)
+			die_memory(m, where);
+		m->pairs = more;
+		m->cap = cap;
 	}
 	m->pairs[m->n++] = (struct pair){ old_key, new_key };
 }

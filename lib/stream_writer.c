@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libdeflate.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gzip_member.h"
@@ -22,8 +23,9 @@
  */
 struct stream_writer {
 	char *name;
-	char *tmp_path; /* NULL when writing to stdout */
+	char *tmp_path; /* NULL when writing to stdout or a device */
 	int fd;
+	bool device;    /* fd is a device or fifo the writer opened, closed at the end */
 	bool open;
 	struct bytebuf buf;
 	uint64_t bytes;
@@ -111,6 +113,14 @@ static void remove_partial(void *arg)
 		unlink(w->tmp_path);
 }
 
+/* Does path name something that exists and is not a regular file (nor a directory)? */
+static bool is_special(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
 struct stream_writer *stream_writer_open(const char *path, int level)
 {
 	struct stream_writer *w = pm_malloc(sizeof *w);
@@ -122,6 +132,15 @@ struct stream_writer *stream_writer_open(const char *path, int level)
 		if (isatty(STDOUT_FILENO))
 			pm_die(PM_EXIT_USAGE, "refusing to write a compressed stream to a terminal");
 		w->fd = STDOUT_FILENO;
+	} else if (is_special(path)) {
+		/* A device or fifo (-o /dev/null) is written in place: renaming a file onto
+		 * it would replace the device node itself, for every user of the machine. */
+		w->fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (w->fd < 0)
+			pm_die(PM_EXIT_IO, "%s: %s", path, strerror(errno));
+		w->device = true;
+		if (isatty(w->fd))
+			pm_die(PM_EXIT_USAGE, "%s: refusing to write a compressed stream to a terminal", path);
 	} else {
 		size_t n = strlen(path) + sizeof ".partial.XXXXXX";
 		w->tmp_path = pm_malloc(n);
@@ -208,6 +227,8 @@ void stream_writer_finish(struct stream_writer *w)
 	if (!write_member(w, "", 0, false))
 		pm_die(PM_EXIT_IO, "%s: write failed: %s", w->name, strerror(errno));
 	if (w->tmp_path && (fsync(w->fd) != 0 || close(w->fd) != 0))
+		pm_die(PM_EXIT_IO, "%s: %s", w->name, strerror(errno));
+	if (w->device && close(w->fd) != 0)
 		pm_die(PM_EXIT_IO, "%s: %s", w->name, strerror(errno));
 }
 

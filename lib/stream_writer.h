@@ -2,7 +2,8 @@
  * stream_writer: writes a pm stream, gzip at a chosen level, to standard output or
  * to a file.  A file is written under a temporary name (mode 0600: streams hold
  * api keys) and renamed into place only by stream_writer_close, so a failed run
- * never leaves a file that looks complete.  Every write is checked; a failure is
+ * never leaves a file that looks complete.  A device or fifo (/dev/null) is
+ * written in place: a rename would replace the device node.  Every write is checked; a failure is
  * fatal (exit 5).
  */
 #ifndef PM_STREAM_WRITER_H

@@ -84,15 +84,19 @@ static _Noreturn void load_failed(struct load *l, PGresult *res, const char *ste
 		bytebuf_puts(&msg, "relation \"");
 		bytebuf_puts(&msg, l->t->name);
 		bytebuf_puts(&msg, staged + strlen("relation \"pm_staging"));
-		primary = bytebuf_cstr(&msg);
+	} else {
+		bytebuf_puts(&msg, primary);
 	}
+	bytebuf_puts(&msg, " (SQLSTATE ");
+	bytebuf_puts(&msg, state);
+	bytebuf_puts(&msg, "); nothing loaded");
+	PQclear(res); /* before the exit, so that valgrind counts no leak */
 	if (line && column[0])
-		pm_die(PM_EXIT_DATA, "%s: record %llu: column \"%s\": %s (SQLSTATE %s); nothing loaded", l->t->label,
-		       (unsigned long long)line, column, primary, state);
+		pm_die(PM_EXIT_DATA, "%s: record %llu: column \"%s\": %s", l->t->label, (unsigned long long)line, column,
+		       bytebuf_cstr(&msg));
 	if (line)
-		pm_die(PM_EXIT_DATA, "%s: record %llu: %s (SQLSTATE %s); nothing loaded", l->t->label,
-		       (unsigned long long)line, primary, state);
-	pm_die(PM_EXIT_DATA, "%s: %s: %s (SQLSTATE %s); nothing loaded", l->t->label, step, primary, state);
+		pm_die(PM_EXIT_DATA, "%s: record %llu: %s", l->t->label, (unsigned long long)line, bytebuf_cstr(&msg));
+	pm_die(PM_EXIT_DATA, "%s: %s: %s", l->t->label, step, bytebuf_cstr(&msg));
 }
 
 static PGresult *run_result(struct load *l, const char *step, int nparams, const char *const *params)

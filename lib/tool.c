@@ -18,6 +18,9 @@ void tool_init(const char *argv0)
 {
 	pm_set_progname(argv0);
 	signal(SIGPIPE, SIG_IGN);
+	/* Past a file size limit (ulimit -f), write fails with EFBIG and the tool says so and
+	 * removes its partial files; the default SIGXFSZ would end it silently and leave them. */
+	signal(SIGXFSZ, SIG_IGN);
 	signal(SIGINT, on_fatal_signal);
 	signal(SIGTERM, on_fatal_signal);
 	signal(SIGHUP, on_fatal_signal);

@@ -6,7 +6,7 @@
 #define PM_VERSION "0.1.0"
 #endif
 
-/* Name the tool for messages, and turn SIGPIPE into a write error with a message. */
+/* Name the tool for messages, and turn SIGPIPE and SIGXFSZ into write errors with a message. */
 void tool_init(const char *argv0);
 
 /* Print "tool (pm) VERSION" and exit 0. */

@@ -13,6 +13,9 @@ die() { # status message
 	exit "$1"
 }
 
+# shellcheck source=pipelines/conninfo.bash
+. "$(dirname "${BASH_SOURCE[0]}")/conninfo.bash"
+
 # The pm tools: PM_BIN, else this checkout's build, else PATH.
 pm_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 pm_bin=${PM_BIN:-$pm_root/build/bin}

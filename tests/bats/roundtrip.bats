@@ -82,31 +82,3 @@ setup() {
 	run script -qec "pm-extract -t awkward" /dev/null
 	assert_output --partial 'refusing to write a compressed stream to a terminal'
 }
-
-@test "the tools leak nothing and touch no invalid memory under valgrind (plain build)" {
-	vg() {
-		valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=97 "$@"
-	}
-	run -0 vg "$PM_ROOT/build/bin/pm-extract" -t awkward -o a.gz
-	sql "CREATE TABLE copy (LIKE awkward INCLUDING ALL)"
-	run -0 vg "$PM_ROOT/build/bin/pm-load" -t copy -i a.gz --mode upsert
-	sql "CREATE TABLE p (id bigserial PRIMARY KEY, t text)"
-	printf 'id,t\n5,"x\ny"\n6,\n' >p.csv
-	run -0 vg "$PM_ROOT/build/bin/pm-load" -t p -i p.csv --new-ids id --keymap-out k.gz
-	assert_equal "$(sql 'SELECT count(*) FROM pm.keymap_p')" 2
-	printf 'ip_address,api_key,id,ping,printing,profile_id\n10.0.0.1,k1,1,t,f,5\nnot-ip,k2,2,f,f,\n1.2.3.4,k3,3,x,f,6\n' >pr.csv
-	run -0 vg "$PM_ROOT/build/bin/pm-transform" -m "$PM_ROOT/schemas/printer.map" --keymap profile=k.gz \
-		-i pr.csv -o pr.gz --rejects rej.gz --max-rejects 1
-	assert_output --partial '3 records: 2 written, 1 rejected, 1 warnings'
-	run -1 vg "$PM_ROOT/build/bin/pm-transform" -m "$PM_ROOT/schemas/printer.map" --keymap profile=k.gz -i pr.csv -o pr.gz
-	# pm-verify: a stream sorted in runs on disk against a table read through a key map, with findings.
-	seq 30000 -1 1 | awk 'BEGIN { print "id,t" } { print $1 ",v" $1 }' | gzip -1 >big.gz
-	sql "CREATE TABLE v (id int PRIMARY KEY, t text, r bigint REFERENCES p (id))"
-	sql "INSERT INTO v SELECT i, 'v' || i, NULL FROM generate_series(2, 30000) i"
-	sql "SET session_replication_role = replica; INSERT INTO v VALUES (30001, 'x', 99)"
-	run -1 vg "$PM_ROOT/build/bin/pm-verify" --key id --ignore r --memory 1 big.gz table:v -o rep.gz
-	assert_output --partial '3 differences: 1 missing, 1 extra, 0 changed (0 values), 0 duplicate keys, 1 orphans'
-	# p's new ids 1 and 2 on the left, read back as their old ids 5 and 6 on the right.
-	run -1 vg "$PM_ROOT/build/bin/pm-verify" --key id --keymap id=p table:p table:p -o rep2.gz
-	assert_output --partial '4 differences: 2 missing, 2 extra'
-}
