@@ -458,8 +458,6 @@ static void merge_new_ids(struct load *l)
 	const char *seq[1] = { id->sequence };
 	bool mapped_only = l->o->mode != LOAD_INSERT;
 
-	create_keymap(l, id->type);
-
 	sql_reset(l);
 	sql_add(l, "CREATE TEMPORARY TABLE pm_pairs (old_key ");
 	sql_add(l, id->type);
@@ -524,6 +522,10 @@ static void merge_new_ids(struct load *l)
 	}
 	sql_add(l, " FROM pm_staging s JOIN pm_pairs p ON p.old_key = s.");
 	sql_ident(l, id->name);
+	/* Into a table emptied by table_bulk_begin, rows land in ctid order as inserted: in record
+	 * order, table_bulk_finish names the record that repeats a unique key, as COPY's would. */
+	if (l->bulk)
+		sql_add(l, " ORDER BY s." RECORD_COLUMN);
 	run(l, "inserting rows with new ids", 0, NULL);
 }
 
@@ -583,6 +585,18 @@ static void commit(struct load *l)
 	load_failed(l, res, "commit", 0, "");
 }
 
+/* The indexes and keys set aside, built again; a unique key the rows break names the record. */
+static void finish_bulk(struct load *l)
+{
+	char name[256];
+	unsigned long long n = table_bulk_finish(l->conn, l->bulk, name, sizeof name);
+
+	if (n)
+		pm_die(PM_EXIT_DATA,
+		       "%s: record %llu: duplicate key value violates unique constraint \"%s\" (SQLSTATE 23505); nothing loaded",
+		       l->t->label, n, name);
+}
+
 void table_load(PGconn *conn, const struct load_options *o)
 {
 	struct load l = { .conn = conn, .o = o };
@@ -609,23 +623,21 @@ void table_load(PGconn *conn, const struct load_options *o)
 		keymap_out = stream_writer_open(o->keymap_out, o->level);
 
 	/* Plain inserts go straight in: same atomicity, and every error keeps its record number.
-	 * Into an empty table they go without its indexes and keys, built once at the end. */
-	if (o->mode == LOAD_INSERT && !o->new_ids) {
+	 * Into an empty table they go without its indexes and keys, built once at the end; so do
+	 * inserts with new ids, from the staging table once every id is assigned. */
+	if (o->mode == LOAD_INSERT && !o->keep_indexes && l.t->kind == 'r')
+		l.bulk = table_bulk_begin(conn, l.t);
+	if (o->mode == LOAD_INSERT && !o->new_ids)
 		l.into = l.t->qualified;
-		if (!o->keep_indexes && l.t->kind == 'r')
-			l.bulk = table_bulk_begin(conn, l.t);
-	} else {
+	else
 		create_staging(&l);
-	}
 	copy_records(&l);
-	if (l.bulk) {
-		char name[256];
-		unsigned long long n = table_bulk_finish(conn, l.bulk, name, sizeof name);
-		if (n)
-			pm_die(PM_EXIT_DATA,
-			       "%s: record %llu: duplicate key value violates unique constraint \"%s\" (SQLSTATE 23505); nothing loaded",
-			       l.t->label, n, name);
-	}
+	if (l.bulk && !o->new_ids)
+		finish_bulk(&l);
+	/* Before the savepoint: a key map made by this load outlives a rollback to it, so that
+	 * locate_record can find the record that repeats an old id. */
+	if (o->new_ids)
+		create_keymap(&l, l.t->columns[table_desc_find(l.t, o->new_ids)].type);
 	if (l.staged) {
 		db_exec(conn, "starting the merge", "SAVEPOINT pm_merge");
 		l.merging = true;
@@ -637,6 +649,8 @@ void table_load(PGconn *conn, const struct load_options *o)
 	else
 		l.inserted = l.records;
 	l.merging = false;
+	if (l.bulk && o->new_ids)
+		finish_bulk(&l);
 	move_sequences(&l);
 	if (o->checkpoint.name)
 		load_checkpoint_advance(conn, &o->checkpoint, l.inserted + l.updated);
