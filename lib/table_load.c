@@ -25,6 +25,9 @@ struct load {
 	struct namelist key;   /* conflict key */
 	struct namelist other; /* loaded columns outside the key */
 	char *keymap;          /* escaped pm."keymap_NAME", with --new-ids */
+	char *keymap_name;     /* keymap_NAME, unescaped */
+	struct table_desc *keymap_t;   /* the key map, when its indexes are set aside too */
+	struct table_bulk *keymap_bulk;
 	const char *into;      /* relation COPY fills: the table, or the staging table */
 	bool staged;           /* records went to pm_staging, each with its record number */
 	bool merging;          /* inside SAVEPOINT pm_merge: a failure can be traced to a record */
@@ -428,6 +431,7 @@ static void plan_keymap(struct load *l)
 	bytebuf_putc(&b, '.');
 	db_append_ident(l->conn, &b, name);
 	l->keymap = pm_strdup(bytebuf_cstr(&b));
+	l->keymap_name = pm_strdup(name);
 	bytebuf_free(&b);
 }
 
@@ -445,6 +449,35 @@ static void create_keymap(struct load *l, const char *type)
 	sql_add(l, type);
 	sql_add(l, " NOT NULL UNIQUE)");
 	run(l, "creating the key map", 0, NULL);
+}
+
+/*
+ * The empty key map's keys built again.  Its rows are in old-key order, not the stream's: a
+ * repeated old id is located in the staging table, as locate_record does.
+ */
+static void finish_keymap_bulk(struct load *l)
+{
+	char name[256];
+	uint64_t found = 0;
+
+	if (!table_bulk_finish(l->conn, l->keymap_bulk, name, sizeof name))
+		return;
+	sql_reset(l);
+	sql_add(l, "SELECT min(s." RECORD_COLUMN ") FROM pm_staging s WHERE EXISTS (SELECT FROM pm_staging s2 WHERE s2.");
+	sql_ident(l, l->o->new_ids);
+	sql_add(l, " = s.");
+	sql_ident(l, l->o->new_ids);
+	sql_add(l, " AND s2." RECORD_COLUMN " < s." RECORD_COLUMN ")");
+	PGresult *r = PQexecParams(l->conn, bytebuf_cstr(&l->sql), 0, NULL, NULL, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && !PQgetisnull(r, 0, 0))
+		found = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	if (found)
+		pm_die(PM_EXIT_DATA,
+		       "%s: record %llu: duplicate key value violates unique constraint \"%s\" (SQLSTATE 23505); nothing loaded",
+		       l->t->label, (unsigned long long)found, name);
+	pm_die(PM_EXIT_DATA, "%s: recording the key map: duplicate key value violates unique constraint \"%s\" (SQLSTATE 23505); nothing loaded",
+	       l->t->label, name);
 }
 
 /*
@@ -504,6 +537,8 @@ static void merge_new_ids(struct load *l)
 	sql_add(l, l->keymap);
 	sql_add(l, " SELECT old_key, new_key FROM pm_pairs");
 	run(l, "recording the key map", 0, NULL);
+	if (l->keymap_bulk)
+		finish_keymap_bulk(l);
 
 	sql_reset(l);
 	sql_add(l, "INSERT INTO ");
@@ -638,6 +673,11 @@ void table_load(PGconn *conn, const struct load_options *o)
 	 * locate_record can find the record that repeats an old id. */
 	if (o->new_ids)
 		create_keymap(&l, l.t->columns[table_desc_find(l.t, o->new_ids)].type);
+	/* An empty key map filled with an empty table's rows: its keys too are built once, after. */
+	if (o->new_ids && l.bulk) {
+		l.keymap_t = table_desc_load(conn, KEYMAP_SCHEMA, l.keymap_name);
+		l.keymap_bulk = table_bulk_begin(conn, l.keymap_t);
+	}
 	if (l.staged) {
 		db_exec(conn, "starting the merge", "SAVEPOINT pm_merge");
 		l.merging = true;
@@ -665,6 +705,10 @@ void table_load(PGconn *conn, const struct load_options *o)
 			(unsigned long long)l.records, (unsigned long long)l.inserted, (unsigned long long)l.updated,
 			(unsigned long long)(l.records - l.inserted - l.updated));
 	table_bulk_free(l.bulk);
+	table_bulk_free(l.keymap_bulk);
+	if (l.keymap_t)
+		table_desc_free(l.keymap_t);
+	free(l.keymap_name);
 	table_desc_free(l.t);
 	namelist_free(&l.cols);
 	namelist_free(&l.key);

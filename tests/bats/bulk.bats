@@ -90,6 +90,18 @@ seq_state() {
 	sql "SELECT last_value || ' ' || is_called FROM accounts_profile_id_seq"
 }
 
+# The key map's indexes and constraints (its keys too are set aside when it is empty), by name and definition.
+keymap_schema() {
+	sql "SELECT string_agg(x, E'\\n' ORDER BY x) FROM (
+	       SELECT indexname || ': ' || indexdef AS x FROM pg_indexes WHERE schemaname = 'pm'
+	       UNION ALL
+	       SELECT conname || ': ' || pg_get_constraintdef(oid) || ' ' || convalidated FROM pg_constraint
+	       WHERE conrelid = 'pm.keymap_profile'::regclass
+	       UNION ALL
+	       SELECT attname || ' ' || format_type(atttypid, atttypmod) || ' ' || attnotnull FROM pg_attribute
+	       WHERE attrelid = 'pm.keymap_profile'::regclass AND attnum > 0) s"
+}
+
 relfilenode() {
 	sql "SELECT relfilenode FROM pg_class WHERE oid = 'accounts_profile'::regclass"
 }
@@ -104,7 +116,7 @@ relfilenode() {
 	rows=$(table_digest accounts_profile)
 	keys=$(table_digest pm.keymap_profile)
 	seq=$(seq_state)
-	keymap_schema=$(sql "SELECT string_agg(indexdef, E'\\n' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'pm'")
+	keymap_schema=$(keymap_schema)
 	assert_equal "$(sql "SELECT min(new_key) || ' ' || max(new_key) FROM pm.keymap_profile")" '1001 1040'
 
 	sql "DELETE FROM accounts_profile"
@@ -119,7 +131,7 @@ relfilenode() {
 	assert_equal "$(table_digest accounts_profile)" "$rows"
 	assert_equal "$(table_digest pm.keymap_profile)" "$keys"
 	assert_equal "$(seq_state)" "$seq"
-	assert_equal "$(sql "SELECT string_agg(indexdef, E'\\n' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'pm'")" "$keymap_schema"
+	assert_equal "$(keymap_schema)" "$keymap_schema"
 	cmp <(zcat kept.gz) <(zcat bulk.gz)
 	# The rebuilt keys hold: a printer may point at a new id, not at an old one.
 	sql "INSERT INTO printers_printer (id, profile_id, ip_address, api_key, ping, printing) VALUES (1, 1001, 'a', 'b', true, true)"
