@@ -25,6 +25,9 @@ struct load {
 	struct namelist key;   /* conflict key */
 	struct namelist other; /* loaded columns outside the key */
 	char *keymap;          /* escaped pm."keymap_NAME", with --new-ids */
+	char *keymap_name;     /* keymap_NAME, unescaped */
+	struct table_desc *keymap_t;   /* the key map, when its indexes are set aside too */
+	struct table_bulk *keymap_bulk;
 	const char *into;      /* relation COPY fills: the table, or the staging table */
 	bool staged;           /* records went to pm_staging, each with its record number */
 	bool merging;          /* inside SAVEPOINT pm_merge: a failure can be traced to a record */
@@ -432,6 +435,7 @@ static void plan_keymap(struct load *l)
 	bytebuf_putc(&b, '.');
 	db_append_ident(l->conn, &b, name);
 	l->keymap = pm_strdup(bytebuf_cstr(&b));
+	l->keymap_name = pm_strdup(name);
 	bytebuf_free(&b);
 }
 
@@ -452,6 +456,35 @@ static void create_keymap(struct load *l, const char *type)
 }
 
 /*
+ * The empty key map's keys built again.  Its rows are in old-key order, not the stream's: a
+ * repeated old id is located in the staging table, as locate_record does.
+ */
+static void finish_keymap_bulk(struct load *l)
+{
+	char name[256];
+	uint64_t found = 0;
+
+	if (!table_bulk_finish(l->conn, l->keymap_bulk, name, sizeof name))
+		return;
+	sql_reset(l);
+	sql_add(l, "SELECT min(s." RECORD_COLUMN ") FROM pm_staging s WHERE EXISTS (SELECT FROM pm_staging s2 WHERE s2.");
+	sql_ident(l, l->o->new_ids);
+	sql_add(l, " = s.");
+	sql_ident(l, l->o->new_ids);
+	sql_add(l, " AND s2." RECORD_COLUMN " < s." RECORD_COLUMN ")");
+	PGresult *r = PQexecParams(l->conn, bytebuf_cstr(&l->sql), 0, NULL, NULL, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && !PQgetisnull(r, 0, 0))
+		found = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	if (found)
+		pm_die(PM_EXIT_DATA,
+		       "%s: record %llu: duplicate key value violates unique constraint \"%s\" (SQLSTATE 23505); nothing loaded",
+		       l->t->label, (unsigned long long)found, name);
+	pm_die(PM_EXIT_DATA, "%s: recording the key map: duplicate key value violates unique constraint \"%s\" (SQLSTATE 23505); nothing loaded",
+	       l->t->label, name);
+}
+
+/*
  * New ids: each staged row not yet in the key map gets the next value of the id
  * column's sequence, in order of its old id (so the same stream gives the same
  * ids), and the pair goes into the key map in the same transaction as the row.
@@ -461,8 +494,6 @@ static void merge_new_ids(struct load *l)
 	const struct table_column *id = &l->t->columns[table_desc_find(l->t, l->o->new_ids)];
 	const char *seq[1] = { id->sequence };
 	bool mapped_only = l->o->mode != LOAD_INSERT;
-
-	create_keymap(l, id->type);
 
 	sql_reset(l);
 	sql_add(l, "CREATE TEMPORARY TABLE pm_pairs (old_key ");
@@ -510,6 +541,8 @@ static void merge_new_ids(struct load *l)
 	sql_add(l, l->keymap);
 	sql_add(l, " SELECT old_key, new_key FROM pm_pairs");
 	run(l, "recording the key map", 0, NULL);
+	if (l->keymap_bulk)
+		finish_keymap_bulk(l);
 
 	sql_reset(l);
 	sql_add(l, "INSERT INTO ");
@@ -528,6 +561,10 @@ static void merge_new_ids(struct load *l)
 	}
 	sql_add(l, " FROM pm_staging s JOIN pm_pairs p ON p.old_key = s.");
 	sql_ident(l, id->name);
+	/* Into a table emptied by table_bulk_begin, rows land in ctid order as inserted: in record
+	 * order, table_bulk_finish names the record that repeats a unique key, as COPY's would. */
+	if (l->bulk)
+		sql_add(l, " ORDER BY s." RECORD_COLUMN);
 	run(l, "inserting rows with new ids", 0, NULL);
 }
 
@@ -587,6 +624,18 @@ static void commit(struct load *l)
 	load_failed(l, res, "commit", 0, "");
 }
 
+/* The indexes and keys set aside, built again; a unique key the rows break names the record. */
+static void finish_bulk(struct load *l)
+{
+	char name[256];
+	unsigned long long n = table_bulk_finish(l->conn, l->bulk, name, sizeof name);
+
+	if (n)
+		pm_die(PM_EXIT_DATA,
+		       "%s: record %llu: duplicate key value violates unique constraint \"%s\" (SQLSTATE 23505); nothing loaded",
+		       l->t->label, n, name);
+}
+
 void table_load(PGconn *conn, const struct load_options *o)
 {
 	struct load l = { .conn = conn, .o = o };
@@ -613,22 +662,25 @@ void table_load(PGconn *conn, const struct load_options *o)
 		keymap_out = stream_writer_open(o->keymap_out, o->level);
 
 	/* Plain inserts go straight in: same atomicity, and every error keeps its record number.
-	 * Into an empty table they go without its indexes and keys, built once at the end. */
-	if (o->mode == LOAD_INSERT && !o->new_ids) {
+	 * Into an empty table they go without its indexes and keys, built once at the end; so do
+	 * inserts with new ids, from the staging table once every id is assigned. */
+	if (o->mode == LOAD_INSERT && !o->keep_indexes && l.t->kind == 'r')
+		l.bulk = table_bulk_begin(conn, l.t);
+	if (o->mode == LOAD_INSERT && !o->new_ids)
 		l.into = l.t->qualified;
-		if (!o->keep_indexes && l.t->kind == 'r')
-			l.bulk = table_bulk_begin(conn, l.t);
-	} else {
+	else
 		create_staging(&l);
-	}
 	copy_records(&l);
-	if (l.bulk) {
-		char name[256];
-		unsigned long long n = table_bulk_finish(conn, l.bulk, name, sizeof name);
-		if (n)
-			pm_die(PM_EXIT_DATA,
-			       "%s: record %llu: duplicate key value violates unique constraint \"%s\" (SQLSTATE 23505); nothing loaded",
-			       l.t->label, n, name);
+	if (l.bulk && !o->new_ids)
+		finish_bulk(&l);
+	/* Before the savepoint: a key map made by this load outlives a rollback to it, so that
+	 * locate_record can find the record that repeats an old id. */
+	if (o->new_ids)
+		create_keymap(&l, l.t->columns[table_desc_find(l.t, o->new_ids)].type);
+	/* An empty key map filled with an empty table's rows: its keys too are built once, after. */
+	if (o->new_ids && l.bulk) {
+		l.keymap_t = table_desc_load(conn, KEYMAP_SCHEMA, l.keymap_name);
+		l.keymap_bulk = table_bulk_begin(conn, l.keymap_t);
 	}
 	if (l.staged) {
 		db_exec(conn, "starting the merge", "SAVEPOINT pm_merge");
@@ -641,6 +693,8 @@ void table_load(PGconn *conn, const struct load_options *o)
 	else
 		l.inserted = l.records;
 	l.merging = false;
+	if (l.bulk && o->new_ids)
+		finish_bulk(&l);
 	move_sequences(&l);
 	if (o->checkpoint.name)
 		load_checkpoint_advance(conn, &o->checkpoint, l.inserted + l.updated);
@@ -655,6 +709,10 @@ void table_load(PGconn *conn, const struct load_options *o)
 			(unsigned long long)l.records, (unsigned long long)l.inserted, (unsigned long long)l.updated,
 			(unsigned long long)(l.records - l.inserted - l.updated));
 	table_bulk_free(l.bulk);
+	table_bulk_free(l.keymap_bulk);
+	if (l.keymap_t)
+		table_desc_free(l.keymap_t);
+	free(l.keymap_name);
 	table_desc_free(l.t);
 	namelist_free(&l.cols);
 	namelist_free(&l.key);
