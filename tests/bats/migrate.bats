@@ -185,9 +185,31 @@ target_digest() {
 	for bad in 0 65 100 -1 x 2x '' ' 2'; do
 		run -2 migrate --jobs "$bad"
 		assert_line "migrate: --jobs: \"$bad\" is not a number from 1 to 64"
-		assert_line 'usage: pipelines/migrate -s SRC -t DST -w WORKDIR [--max-rejects N] [--jobs N]'
+		assert_line 'usage: pipelines/migrate -s SRC -t DST -w WORKDIR [--max-rejects N] [--jobs N] [--backup-level N]'
 	done
 	run -2 migrate --jobs
 	assert_line 'migrate: --jobs: "" is not a number from 1 to 64'
 	[ ! -e work ]
+}
+
+@test "the source backup is uncompressed unless --backup-level says otherwise; a bad level is refused, nothing done" {
+	for bad in 10 -1 x '' ' 1'; do
+		run -2 migrate --backup-level "$bad"
+		assert_line "migrate: --backup-level: \"$bad\" is not a level from 0 to 9"
+		assert_line 'usage: pipelines/migrate -s SRC -t DST -w WORKDIR [--max-rejects N] [--jobs N] [--backup-level N]'
+	done
+	[ ! -e work ]
+	run -0 migrate
+	assert_line 'verification: no differences'
+	run -0 pg_restore -l work/backup.source.dump
+	assert_line --regexp '^; +Compression: 0$'
+	assert_line --regexp ' TABLE DATA public portal_printer '
+	plain=$(stat -c %s work/backup.source.dump)
+	sql 'TRUNCATE printers_printer, accounts_profile; DROP SCHEMA pm CASCADE' 2>/dev/null
+	rm -rf work
+	run -0 migrate --backup-level 6
+	assert_line 'verification: no differences'
+	run -0 pg_restore -l work/backup.source.dump
+	assert_line --regexp '^; +Compression: 6$'
+	(( $(stat -c %s work/backup.source.dump) < plain / 2 ))
 }
