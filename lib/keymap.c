@@ -198,6 +198,17 @@ bool keymap_lookup(const struct keymap *m, long long old_key, long long *new_key
 	return false;
 }
 
+void keymap_prefetch(const struct keymap *m, long long old_key)
+{
+	if (m->values) {
+		unsigned long long at = (unsigned long long)old_key - m->min;
+		if (at <= m->span)
+			__builtin_prefetch(&m->values[at]);
+	} else {
+		__builtin_prefetch(&m->slots[hash(old_key) & m->mask]);
+	}
+}
+
 const char *keymap_name(const struct keymap *m)
 {
 	return m->name;

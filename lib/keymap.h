@@ -25,6 +25,9 @@ void keymap_add(struct keymap *m, long long old_key, long long new_key, const ch
 void keymap_build(struct keymap *m, const char *where);
 
 bool keymap_lookup(const struct keymap *m, long long old_key, long long *new_key);
+/* Start fetching old_key's entry into the cache: a lookup soon after finds it there. */
+void keymap_prefetch(const struct keymap *m, long long old_key);
+
 const char *keymap_name(const struct keymap *m);
 size_t keymap_size(const struct keymap *m);
 void keymap_free(struct keymap *m);

@@ -426,6 +426,20 @@ const struct csv_record *stream_reader_next(struct stream_reader *r)
 	return rec;
 }
 
+bool stream_reader_peek_field(const struct stream_reader *r, size_t ahead, size_t f, const char **data, size_t *len)
+{
+	size_t i = r->next_rec + ahead;
+
+	if (i >= r->nrecs || f >= r->rec_first[i + 1] - r->rec_first[i])
+		return false;
+	const struct slot *s = &r->slots[r->rec_first[i] + f];
+	if (s->null)
+		return false;
+	*data = r->arena.data + s->off;
+	*len = s->len;
+	return true;
+}
+
 const char *stream_reader_name(const struct stream_reader *r)
 {
 	return r->name;

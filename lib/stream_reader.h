@@ -10,6 +10,8 @@
 #ifndef PM_STREAM_READER_H
 #define PM_STREAM_READER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "csv_record.h"
@@ -24,6 +26,12 @@ const struct csv_record *stream_reader_header(const struct stream_reader *r);
 
 /* The next record, valid until the next call; NULL at the end, after the gzip trailer is checked. */
 const struct csv_record *stream_reader_next(struct stream_reader *r);
+
+/*
+ * Field f of the record ahead places after the next one, when it is parsed already and not
+ * NULL: a look ahead, so that a caller can prefetch what that record will need.  False otherwise.
+ */
+bool stream_reader_peek_field(const struct stream_reader *r, size_t ahead, size_t f, const char **data, size_t *len);
 
 /* Name for messages ("stdin" or the path), and bytes of CSV read so far. */
 const char *stream_reader_name(const struct stream_reader *r);

@@ -127,6 +127,25 @@ static const char *convert(struct run *r, uint64_t number, const struct bound_co
 	return NULL;
 }
 
+/*
+ * Key map lookups land at random in a table of megabytes, a cache miss each: start fetching the
+ * entries a record this far ahead will need, so that they have arrived by the time it is reached.
+ */
+#define PREFETCH_AHEAD 16
+
+static void prefetch_keys(const struct run *r)
+{
+	for (size_t i = 0; i < r->m->ncolumns; i++) {
+		const struct bound_column *b = &r->cols[i];
+		const char *data;
+		size_t len;
+		long long key;
+		if (b->keymap && b->src >= 0 && stream_reader_peek_field(r->in, PREFETCH_AHEAD, (size_t)b->src, &data, &len) &&
+		    value_parse_int64(data, len, &key))
+			keymap_prefetch(b->keymap, key);
+	}
+}
+
 static void transform_record(struct run *r, const struct csv_record *rec)
 {
 	char why[128];
@@ -184,6 +203,7 @@ void transform_run(const struct mapping *m, const struct transform_options *o)
 
 	progress_start(&progress, o->progress, m->target);
 	while ((rec = stream_reader_next(r.in)) != NULL) {
+		prefetch_keys(&r);
 		transform_record(&r, rec);
 		progress_update(&progress, rec->number, stream_reader_bytes(r.in));
 	}

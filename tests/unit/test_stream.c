@@ -249,6 +249,27 @@ static void test_split(void)
 	bytebuf_free(&store);
 }
 
+/* The look ahead sees the records queued after the next one, as they will come, and nothing past them. */
+static void test_peek(void)
+{
+	const char *csv = "k,v\n10,a\n,b\n30,c\n";
+	write_file("peek.csv", csv, strlen(csv));
+	struct stream_reader *r = stream_reader_open(path_of("peek.csv"));
+	const char *d = NULL;
+	size_t len = 0;
+	ok(stream_reader_peek_field(r, 0, 0, &d, &len) && len == 2 && memcmp(d, "10", 2) == 0,
+	   "peek 0 ahead is the next record");
+	ok(stream_reader_peek_field(r, 2, 1, &d, &len) && len == 1 && d[0] == 'c', "peek 2 ahead is the third record");
+	ok(!stream_reader_peek_field(r, 1, 0, &d, &len), "a NULL field is not peeked");
+	ok(!stream_reader_peek_field(r, 0, 2, &d, &len), "no field past the record's last");
+	ok(!stream_reader_peek_field(r, 3, 0, &d, &len), "nothing past the records queued");
+	const struct csv_record *rec = stream_reader_next(r);
+	ok(rec && strcmp(rec->fields[0].data, "10") == 0 && stream_reader_peek_field(r, 1, 0, &d, &len) && len == 2 &&
+		   memcmp(d, "30", 2) == 0,
+	   "after a record is taken, peek 1 ahead is the one after the next");
+	stream_reader_close(r);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -256,6 +277,7 @@ int main(void)
 	test_encode();
 	test_encode_copy_text();
 	test_reader();
+	test_peek();
 	test_writer();
 	test_members();
 	test_split();
