@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -32,6 +33,13 @@ static void write_gzip_member(const char *name, const char *mode, const char *da
 	gzFile g = gzopen(path_of(name), mode);
 	gzwrite(g, data, (unsigned)strlen(data));
 	gzclose(g);
+}
+
+/* A file of one gzip member per part; parts ends with NULL. */
+static void write_members(const char *name, const char *const *parts)
+{
+	for (size_t i = 0; parts[i]; i++)
+		write_gzip_member(name, i ? "ab1" : "wb1", parts[i]);
 }
 
 static struct csv_field F(const char *s)
@@ -148,6 +156,129 @@ static void test_reader(void)
 	write_gzip_member("mid.gz", "ab1", "y\na,b\n");
 	ok(strcmp(slurp("mid.gz"), "a|b;1|x;2|y;a|b;") == 0,
 	   "a member that starts inside a record is data: only a member's first record can repeat the header");
+}
+
+/* Read name to the end in a child; its exit status, and what it printed in msg. */
+static int slurp_dies(const char *name, char *msg, size_t cap)
+{
+	int fds[2];
+	if (pipe(fds) != 0)
+		return -1;
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], STDERR_FILENO);
+		slurp(name);
+		_exit(0);
+	}
+	close(fds[1]);
+	size_t n = 0;
+	ssize_t got;
+	while (n + 1 < cap && (got = read(fds[0], msg + n, cap - 1 - n)) > 0)
+		n += (size_t)got;
+	msg[n] = '\0';
+	close(fds[0]);
+	int status;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Is csv, read as the file name, refused with exit 3 and "name: want" in the message? */
+static bool refused(const char *name, const char *csv, const char *want)
+{
+	char msg[512], line[256];
+
+	write_file(name, csv, strlen(csv));
+	snprintf(line, sizeof line, "%s: %s", name, want);
+	return slurp_dies(name, msg, sizeof msg) == 3 && strstr(msg, line) != NULL;
+}
+
+/* One record of style i % 7 with its slurp form: lines the reader splits itself and lines libcsv takes. */
+static void mixed_record(size_t i, struct bytebuf *csv, struct bytebuf *want)
+{
+	static const char *const styles[][2] = {
+		{ "%zu,plain,x\n", "%zu|plain|x;" },
+		{ "%zu,\"l1\nl2\",y\n", "%zu|l1\nl2|y;" },
+		{ "%zu,\"c\r\nr\",\"q\"\"q\"\r\n", "%zu|c\r\nr|q\"q;" },
+		{ "%zu,,\n", "%zu|<null>|<null>;" },
+		{ "%zu,\"\",\"\"\n", "%zu||;" },
+		{ "%zu, s ,\t\r\n", "%zu| s |\t;" },
+		{ "\"%zu\",a b,\"\"\"\"\n", "%zu|a b|\";" },
+	};
+	char line[64];
+	int n = snprintf(line, sizeof line, styles[i % 7][0], i);
+	bytebuf_append(csv, line, (size_t)n);
+	n = snprintf(line, sizeof line, styles[i % 7][1], i);
+	bytebuf_append(want, line, (size_t)n);
+}
+
+/* The reader splits plain lines itself and hands libcsv the rest: both must read as libcsv alone did. */
+static void test_fast_path(void)
+{
+	const char *mix = "a,b,c\n1,plain,x\n2,\"l1\nl2\",y\n3,\"cr\r\nlf\",\"q\"\"q\"\n4,,\n5,\"\",\n6, sp ,\t\n"
+			  "7,crlf,z\r\n8,next,w\n,,\n\"9\",x,y";
+	write_file("mix.csv", mix, strlen(mix));
+	ok(strcmp(slurp("mix.csv"), "a|b|c;1|plain|x;2|l1\nl2|y;3|cr\r\nlf|q\"q;4|<null>|<null>;5||<null>;6| sp |\t;"
+				    "7|crlf|z;8|next|w;<null>|<null>|<null>;9|x|y;") == 0,
+	   "plain lines between quoted ones (LF, CRLF, quotes inside), trailing comma NULL, \"\" empty, spaces kept");
+
+	const char *one = "v\n\nx\n\n\n\"\"\ny\r\n\nz\r\r\n";
+	write_file("one2.csv", one, strlen(one));
+	ok(strcmp(slurp("one2.csv"), "v;<null>;x;<null>;<null>;;y;<null>;z;<null>;") == 0,
+	   "one column: empty lines are NULL, after LF and after CRLF; the LF of a CRLF is not a record");
+
+	const char nul[] = "a,b\n1,x\0y\n";
+	write_file("nul.csv", nul, sizeof nul - 1);
+	struct stream_reader *r = stream_reader_open(path_of("nul.csv"));
+	const struct csv_record *rec = stream_reader_next(r);
+	ok(rec && rec->fields[1].len == 3 && memcmp(rec->fields[1].data, "x\0y", 4) == 0 && !stream_reader_next(r),
+	   "a NUL byte is kept inside its field");
+	stream_reader_close(r);
+
+	/* Records cut between gzip members: inside a plain line, inside a quoted one, between CR and LF. */
+	write_members("cut.gz", (const char *const[]){ "a,b\n1,x\n2,y", "z\n\"p\nq", "r\",s\n4,t\r", "\n5,u\n", NULL });
+	ok(strcmp(slurp("cut.gz"), "a|b;1|x;2|yz;p\nqr|s;4|t;5|u;") == 0, "records cut across gzip members");
+
+	/* Appended streams: a header after a quoted record, a quoted header, and a header not first in its member. */
+	write_members("app.gz", (const char *const[]){ "a,b\n\"1\",\"x\"\n", "a,b\n2,y\n", "\"a\",b\n3,z\n", "4,w\na,b\n", NULL });
+	ok(strcmp(slurp("app.gz"), "a|b;1|x;2|y;3|z;4|w;a|b;") == 0,
+	   "an appended stream's header is dropped, plain or quoted; later in a member it is data");
+	write_members("app1.gz", (const char *const[]){ "v\n1\n", "v\n\n2\n", "\nv\n", NULL });
+	ok(strcmp(slurp("app1.gz"), "v;1;<null>;2;<null>;v;") == 0,
+	   "one column appended: an empty line first in a member is a NULL, not a header");
+
+	/* Many records of every style, across the reader's chunks: plain, one gzip member, pm's own members. */
+	struct bytebuf csv = { 0 }, want = { 0 };
+	bytebuf_puts(&csv, "id,t,u\n");
+	bytebuf_puts(&want, "id|t|u;");
+	for (size_t i = 1; csv.len < 3 * GZIP_MEMBER_MAX_SIZE; i++)
+		mixed_record(i, &csv, &want);
+	bytebuf_cstr(&want);
+	write_file("many.csv", csv.data, csv.len);
+	ok(strcmp(slurp("many.csv"), want.data) == 0, "plain CSV of %zu bytes: every record across read chunks", csv.len);
+	gzFile g = gzopen(path_of("many.gz"), "wb1");
+	gzwrite(g, csv.data, (unsigned)csv.len);
+	gzclose(g);
+	ok(strcmp(slurp("many.gz"), want.data) == 0, "one gzip member: every record across inflated chunks");
+	struct stream_writer *w = stream_writer_open(path_of("many.pm.gz"), 1);
+	stream_writer_raw(w, csv.data, csv.len);
+	stream_writer_close(w);
+	ok(strcmp(slurp("many.pm.gz"), want.data) == 0, "pm's own members: every record across member boundaries");
+	bytebuf_free(&csv);
+	bytebuf_free(&want);
+
+	/* A quote inside an unquoted field is still libcsv's error, with the record it is in. */
+	ok(refused("bad.csv", "a,b\n1,x\n2,\"y\nz\"\n3,a\"b\n4,w\n",
+		   "record 3: malformed CSV: a quote inside an unquoted field or after a closing quote\n"),
+	   "a quote inside an unquoted field after a quoted line break: exit 3, record 3 named");
+	ok(refused("badh.csv", "a,b\"\n1,x\n", "header: malformed CSV: a quote inside"),
+	   "a quote inside an unquoted header field: the header named");
+	ok(refused("badq.csv", "a,b\n1,x\n2,\"y\"z\n", "record 2: malformed CSV: a quote inside"),
+	   "text after a closing quote: record 2 named");
+	ok(refused("open.csv", "a,b\n1,x\n2,\"y\n3,z\n", "record 2: malformed CSV: unterminated quoted field"),
+	   "a quoted field open at the end: record 2 named");
+	ok(refused("count.csv", "a,b\n1,x\n2,y,\n", "record 2: 3 fields, the header has 2"),
+	   "a trailing comma too many: record 2 has 3 fields");
 }
 
 static void test_writer(void)
@@ -277,6 +408,7 @@ int main(void)
 	test_encode();
 	test_encode_copy_text();
 	test_reader();
+	test_fast_path();
 	test_peek();
 	test_writer();
 	test_members();
