@@ -16,7 +16,7 @@ CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanit
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-TOOLS    := pm-extract pm-load pm-transform pm-verify
+TOOLS    := pm-extract pm-load pm-plan pm-transform pm-verify
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

@@ -8,19 +8,21 @@
 
 #include "value_check.h"
 
+static const struct {
+	const char *name;
+	enum value_type type;
+} type_names[] = { { "smallint", TYPE_SMALLINT }, { "integer", TYPE_INTEGER }, { "bigint", TYPE_BIGINT },
+		   { "boolean", TYPE_BOOLEAN }, { "text", TYPE_TEXT } };
+
 bool value_type_parse(const char *word, struct value_type_spec *spec)
 {
-	static const struct {
-		const char *name;
-		enum value_type type;
-	} names[] = { { "smallint", TYPE_SMALLINT }, { "integer", TYPE_INTEGER }, { "bigint", TYPE_BIGINT },
-		      { "boolean", TYPE_BOOLEAN }, { "text", TYPE_TEXT } };
+	const struct value_type_spec none = { 0 };
 	char *end;
 
-	spec->max_chars = 0;
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		if (strcmp(word, names[i].name) == 0) {
-			spec->type = names[i].type;
+	*spec = none;
+	for (size_t i = 0; i < sizeof type_names / sizeof type_names[0]; i++) {
+		if (strcmp(word, type_names[i].name) == 0) {
+			spec->type = type_names[i].type;
 			return true;
 		}
 	}
@@ -29,6 +31,18 @@ bool value_type_parse(const char *word, struct value_type_spec *spec)
 	spec->type = TYPE_VARCHAR;
 	spec->max_chars = strtoll(word + 8, &end, 10);
 	return strcmp(end, ")") == 0 && spec->max_chars >= 1 && spec->max_chars <= 10485760;
+}
+
+const char *value_type_format(const struct value_type_spec *spec, char *buf, size_t size)
+{
+	if (spec->type == TYPE_VARCHAR) {
+		snprintf(buf, size, "varchar(%lld)", spec->max_chars);
+		return buf;
+	}
+	for (size_t i = 0; i < sizeof type_names / sizeof type_names[0]; i++)
+		if (type_names[i].type == spec->type)
+			return type_names[i].name;
+	return "?";
 }
 
 static bool is_space(char c)

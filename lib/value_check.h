@@ -21,6 +21,9 @@ struct value_type_spec {
 /* Parse "integer", "varchar(255)" ...; false when it is no type pm knows. */
 bool value_type_parse(const char *word, struct value_type_spec *spec);
 
+/* The type as a mapping file spells it ("varchar(255)"): a static name, or written into buf. */
+const char *value_type_format(const struct value_type_spec *spec, char *buf, size_t size);
+
 /*
  * Check data[0..len) as spec; on success the normalised value (integers without
  * spaces, sign or leading zeros; booleans as t or f; text as it is) is in out.

@@ -1,16 +1,22 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2034,SC2154 # PM_LOCK_KEY is for the sourcing scripts; they set me
+# shellcheck disable=SC2034,SC2154 # the names below are for the sourcing scripts; they set me
 # What the operator's commands in pipelines/ share; sourced, never run.  Each sets `me` (its name in
 # messages) before sourcing.
 
 # The advisory lock a chunk of pipelines/staged holds while it moves (pm-load --lock) and the
-# compatibility layer's triggers hold shared (schemas/compat.sql, psql variable lock_key); the
-# next key serialises the triggers' sequence updates.  "pm" in ASCII, times 2^32: no other tool's.
+# compatibility layer's triggers hold shared (psql variable lock_key); the next key serialises the
+# triggers' sequence updates.  "pm" in ASCII, times 2^32: no other tool's.
 PM_LOCK_KEY=123613453746176
 
 die() { # status message
 	echo "$me: $2" >&2
 	exit "$1"
+}
+
+# The usage text: the script's header comment from "# usage:" to the line before `set -`.
+pm_help() {
+	sed -n '/^# usage:/,/^set -/p' "$0" | sed -n 's/^# \{0,1\}//p'
+	exit 0
 }
 
 # shellcheck source=pipelines/conninfo.bash
@@ -36,4 +42,57 @@ psql_at() { # conninfo sql: its values, unaligned
 }
 exists() { # conninfo table
 	[[ $(psql_at "$1" "SELECT to_regclass('$2') IS NOT NULL") == t ]]
+}
+
+# A WORKDIR's run: SRC and DST as a hash (a conninfo may hold a password).
+run_id() { # src dst
+	printf '%s\n%s\n' "$1" "$2" | sha256sum | cut -d' ' -f1
+}
+
+# The source's content, whatever the row order and however large (backup, rollback, auditors):
+# "rows<TAB>sum of a 64-bit hash of each row's text", computed in the server.
+digest_sql() { # table (of schema public)
+	printf '%s' "SELECT count(*) || E'\\t' || coalesce(sum(hashtextextended(r::text, 0)::numeric), 0) FROM public.$1 r"
+}
+
+# ---------------------------------------------------------------------------------------------------
+# The plan (pm-plan(5)): every pipeline takes --plan FILE, the shipped one by default.  pm-plan reads
+# and checks it with its mapping files; its moves land here, in order, keyed by a move's name.
+pm_plan=$pm_root/schemas/portal.plan
+plan_load() { # plan file
+	local out name source target map key ids keymap reads replaces ddl
+	pm_need_tools pm-plan
+	out=$("$pm_bin/pm-plan" -p "$1" moves) || exit 2 # pm-plan said why, naming the line
+	plan_moves=()
+	declare -gA move_source=() move_target=() move_map=() move_key=() move_ids=() move_keymap=() \
+		move_reads=() move_replaces=() move_ddl=()
+	while IFS=$'\t' read -r name source target map key ids keymap reads replaces ddl; do
+		plan_moves+=("$name")
+		move_source[$name]=$source move_target[$name]=$target move_map[$name]=$map move_key[$name]=$key
+		move_ids[$name]=$ids move_keymap[$name]=${keymap#-} move_reads[$name]=${reads#-}
+		move_replaces[$name]=${replaces#-} move_ddl[$name]=$ddl
+	done <<<"$out"
+}
+# The key maps' tables, as pm-load --keymap NAME makes them.
+keymap_table() { # keymap name
+	printf 'pm.keymap_%s' "$1"
+}
+# Every key map the plan records, in plan order.
+plan_keymaps() {
+	local name
+	for name in "${plan_moves[@]}"; do
+		[[ -z ${move_keymap[$name]} ]] || printf '%s\n' "${move_keymap[$name]}"
+	done
+}
+# The "column:keymap" pairs of a move's columns re-pointed through a key map, one a line.
+move_reads_list() { # move
+	[[ -z ${move_reads[$1]} ]] || tr ',' '\n' <<<"${move_reads[$1]}"
+}
+# The move that records a key map.
+keymap_move() { # keymap
+	local name
+	for name in "${plan_moves[@]}"; do
+		[[ ${move_keymap[$name]} != "$1" ]] || { printf '%s' "$name"; return 0; }
+	done
+	return 1
 }

@@ -20,8 +20,8 @@ KILL_MIGRATE='p=$PPID; while [ "$p" -gt 1 ]; do if grep -q pipelines/migrate "/p
 # A directory of the pm tools with one of them replaced by a script.
 fake_tool() { # name script
 	mkdir -p fake
-	for t in pm-extract pm-transform pm-load pm-verify; do
-		ln -sf "$PM_BIN/$t" "fake/$t"
+	for t in "$PM_BIN"/pm-*; do
+		ln -sf "$t" "fake/${t##*/}"
 	done
 	rm -f "fake/$1"
 	printf '#!/usr/bin/env bash\nreal=%q\n%s\n' "$PM_BIN/$1" "$2" >"fake/$1"
@@ -185,7 +185,7 @@ target_digest() {
 	for bad in 0 65 100 -1 x 2x '' ' 2'; do
 		run -2 migrate --jobs "$bad"
 		assert_line "migrate: --jobs: \"$bad\" is not a number from 1 to 64"
-		assert_line 'usage: pipelines/migrate -s SRC -t DST -w WORKDIR [--max-rejects N] [--jobs N] [--backup-level N]'
+		assert_line 'usage: pipelines/migrate -s SRC -t DST -w WORKDIR [--max-rejects N] [--jobs N] [--backup-level N] [--plan FILE]'
 	done
 	run -2 migrate --jobs
 	assert_line 'migrate: --jobs: "" is not a number from 1 to 64'
@@ -196,7 +196,7 @@ target_digest() {
 	for bad in 10 -1 x '' ' 1'; do
 		run -2 migrate --backup-level "$bad"
 		assert_line "migrate: --backup-level: \"$bad\" is not a level from 0 to 9"
-		assert_line 'usage: pipelines/migrate -s SRC -t DST -w WORKDIR [--max-rejects N] [--jobs N] [--backup-level N]'
+		assert_line 'usage: pipelines/migrate -s SRC -t DST -w WORKDIR [--max-rejects N] [--jobs N] [--backup-level N] [--plan FILE]'
 	done
 	[ ! -e work ]
 	run -0 migrate

@@ -186,7 +186,7 @@ make_role() {
 # line, as ps shows it, and runs the real one.
 record_commands() {
 	mkdir rec
-	for t in pm-extract pm-transform pm-load pm-verify psql pg_dump pg_restore; do
+	for t in pm-extract pm-transform pm-load pm-verify pm-plan psql pg_dump pg_restore; do
 		real=$(PATH=$PM_BIN:$PATH command -v "$t")
 		printf '#!/bin/sh\necho "$0 $*" >>%q\nexec %q "$@"\n' "$BATS_TEST_TMPDIR/cmdlines" "$real" >"rec/$t"
 		chmod +x "rec/$t"

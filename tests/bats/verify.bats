@@ -209,7 +209,11 @@ verify_printers() {
 	assert_line 'verify: profiles: pm-verify failed (exit status 4)'
 	assert_line --partial 'relation "pm.keymap_profile" does not exist'
 	run -2 "$PM_ROOT/pipelines/verify" -s "$db"
-	assert_output 'verify: usage: pipelines/verify -s SRC -t DST [-w DIR]'
+	assert_output 'verify: usage: pipelines/verify -s SRC -t DST [-w DIR] [--plan FILE]'
+	# --help as the other pipelines have it (getopts once took it for -- and -).
+	run -0 "$PM_ROOT/pipelines/verify" --help
+	assert_line --index 0 'usage: pipelines/verify -s SRC -t DST [-w DIR] [--plan FILE]'
+	assert_line --partial '--plan FILE the migration plan'
 }
 
 @test "source and target in two databases: pipelines/verify compares them across" {

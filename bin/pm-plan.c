@@ -1,0 +1,64 @@
+/* pm-plan: the migration plan (pm-plan(5)) checked and told to the pipelines, one fact a line. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+#include "plan_print.h"
+#include "pm_error.h"
+#include "tool.h"
+
+static _Noreturn void usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+		"usage: pm-plan -p plan check\n"
+		"       pm-plan -p plan moves\n"
+		"       pm-plan -p plan columns move\n");
+	exit(status);
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_VERSION = 256 };
+	static const struct option longopts[] = {
+		{ "plan", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	int ch;
+
+	tool_init(argv[0]);
+	while ((ch = getopt_long(argc, argv, "+p:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': path = optarg; break;
+		case OPT_VERSION: tool_version();
+		case 'h': usage(PM_EXIT_OK);
+		default: usage(PM_EXIT_USAGE);
+		}
+	}
+	if (!path || optind >= argc)
+		usage(PM_EXIT_USAGE);
+	const char *command = argv[optind++];
+	int nargs = argc - optind;
+
+	struct plan *p = plan_load(path);
+	if (strcmp(command, "check") == 0 && nargs == 0) {
+		/* Loading it was the check. */
+	} else if (strcmp(command, "moves") == 0 && nargs == 0) {
+		plan_print_moves(p, stdout);
+	} else if (strcmp(command, "columns") == 0 && nargs == 1) {
+		const struct plan_move *mv = plan_find(p, argv[optind]);
+		if (!mv)
+			pm_die(PM_EXIT_USAGE, "%s: no move named \"%s\"", path, argv[optind]);
+		plan_print_columns(mv, stdout);
+	} else {
+		usage(PM_EXIT_USAGE);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		pm_die(PM_EXIT_IO, "stdout: write failed");
+	plan_free(p);
+	return PM_EXIT_OK;
+}
