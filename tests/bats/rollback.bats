@@ -169,7 +169,7 @@ physical() {
 	run -2 rollback -w early --yes
 	assert_output --partial 'early/created: unexpected line "public.something_else"'
 	run -2 rollback --yes
-	assert_output 'usage: pipelines/rollback -s SRC -t DST -w WORKDIR [--yes]'
+	assert_output 'usage: pipelines/rollback -s SRC -t DST -w WORKDIR [--yes] [--plan FILE]'
 	# The run's WORKDIR, but other databases than the run's.
 	run -2 "$PM_ROOT/pipelines/rollback" -s "dbname=$PGDATABASE" -t "dbname=${PGDATABASE}_other" -w work --yes
 	assert_output 'rollback: work is the WORKDIR of a run between other databases: give the -s and -t that run had, spelled as it had them; nothing done'
