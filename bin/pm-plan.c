@@ -1,5 +1,6 @@
 /* pm-plan: the migration plan (pm-plan(5)) checked and told to the pipelines, one fact a line. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,20 +44,21 @@ int main(int argc, char **argv)
 		usage(PM_EXIT_USAGE);
 	const char *command = argv[optind++];
 	int nargs = argc - optind;
+	bool known = (strcmp(command, "check") == 0 && nargs == 0) || (strcmp(command, "moves") == 0 && nargs == 0) ||
+		     (strcmp(command, "columns") == 0 && nargs == 1);
+	if (!known)
+		usage(PM_EXIT_USAGE);
 
 	struct plan *p = plan_load(path);
-	if (strcmp(command, "check") == 0 && nargs == 0) {
-		/* Loading it was the check. */
-	} else if (strcmp(command, "moves") == 0 && nargs == 0) {
+	if (strcmp(command, "moves") == 0) {
 		plan_print_moves(p, stdout);
-	} else if (strcmp(command, "columns") == 0 && nargs == 1) {
+	} else if (strcmp(command, "columns") == 0) {
 		const struct plan_move *mv = plan_find(p, argv[optind]);
 		if (!mv)
 			pm_die(PM_EXIT_USAGE, "%s: no move named \"%s\"", path, argv[optind]);
 		plan_print_columns(mv, stdout);
-	} else {
-		usage(PM_EXIT_USAGE);
 	}
+	/* check: loading it was the check. */
 	if (fflush(stdout) != 0 || ferror(stdout))
 		pm_die(PM_EXIT_IO, "stdout: write failed");
 	plan_free(p);

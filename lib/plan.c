@@ -71,14 +71,16 @@ static void check_mapping(const struct text_line *l, const struct plan *p, const
 	if (!key->not_null || (key->type.type != TYPE_SMALLINT && key->type.type != TYPE_INTEGER &&
 			       key->type.type != TYPE_BIGINT))
 		text_line_bad(l, "the key must be a not-null integer column:", mv->key);
-	if (key->from && strcmp(key->from, key->name) != 0)
-		text_line_bad(l, "the key must keep its name in the mapping file (no from):", mv->key);
+	if (!key->from || strcmp(key->from, key->name) != 0)
+		text_line_bad(l, "the key must keep its name in the mapping file (no from, no const):", mv->key);
 	if (key->keymap)
 		text_line_bad(l, "the key cannot be re-pointed through a key map:", mv->key);
 	for (size_t i = 0; i < m->ncolumns; i++) {
 		const struct map_column *c = &m->columns[i];
-		if (!plain_name(c->name) || (c->from && !plain_name(c->from)))
+		if (!plain_name(c->name))
 			text_line_bad(l, "a column name of its mapping file is not a plain name:", c->name);
+		if (c->from && !plain_name(c->from))
+			text_line_bad(l, "a source column name of its mapping file is not a plain name:", c->from);
 		if (!c->keymap)
 			continue;
 		if (!plain_name(c->keymap))
@@ -93,6 +95,23 @@ static char *word_dup(const struct text_line *l, int i, const char *what)
 	return pm_strdup(text_line_word(l, i, what));
 }
 
+/* Names of the pipelines' own stages and files in a WORKDIR (pipelines/migrate, staged). */
+static bool reserved_name(const char *name)
+{
+	static const char *const reserved[] = { "backup", "structure", "verify", "staged", "summary", "chunks" };
+
+	for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+		if (strcmp(name, reserved[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A path the plan's tab-separated output can carry. */
+static bool printable_path(const char *s)
+{
+	return *s && !strpbrk(s, "\t\n\r");
+}
+
 /* move NAME SOURCE MAPPING key COLUMN new-ids keymap NAME | kept-ids [replaces APP.MIGRATION]... */
 static void parse_move(const struct text_line *l, struct plan *p)
 {
@@ -102,12 +121,16 @@ static void parse_move(const struct text_line *l, struct plan *p)
 	mv.name = word_dup(l, i++, "move needs a name");
 	if (!plain_name(mv.name))
 		text_line_bad(l, "a move's name must be a plain name (a-z, 0-9, _):", mv.name);
+	if (reserved_name(mv.name))
+		text_line_bad(l, "a move cannot take the name of a pipeline's own stage:", mv.name);
 	if (plan_find(p, mv.name))
 		text_line_bad(l, "a second move named", mv.name);
 	mv.source = word_dup(l, i++, "move needs a source table");
 	if (!plain_name(mv.source))
 		text_line_bad(l, "the source must be a plain table name (a-z, 0-9, _):", mv.source);
 	const char *map = text_line_word(l, i++, "move needs a mapping file");
+	if (!printable_path(map))
+		text_line_bad(l, "a mapping file's name cannot be empty or hold a tab or a line break:", map);
 	if (strcmp(text_line_word(l, i++, "move needs key COLUMN after its mapping file"), "key") != 0)
 		text_line_bad(l, "expected key COLUMN after the mapping file, not", l->words[i - 1]);
 	mv.key = word_dup(l, i++, "key needs a column");
@@ -117,8 +140,9 @@ static void parse_move(const struct text_line *l, struct plan *p)
 		if (strcmp(text_line_word(l, i++, "new-ids needs keymap NAME"), "keymap") != 0)
 			text_line_bad(l, "expected keymap NAME after new-ids, not", l->words[i - 1]);
 		mv.keymap = word_dup(l, i++, "keymap needs a name");
-		if (!plain_name(mv.keymap))
-			text_line_bad(l, "a key map's name must be a plain name (a-z, 0-9, _):", mv.keymap);
+		/* Its table, pm.keymap_NAME, within PostgreSQL's 63 bytes. */
+		if (!plain_name(mv.keymap) || strlen(mv.keymap) > 63 - strlen("keymap_"))
+			text_line_bad(l, "a key map's name must be a plain name (a-z, 0-9, _) of at most 56 bytes:", mv.keymap);
 		if (recorder(p, p->nmoves, mv.keymap))
 			text_line_bad(l, "a second move records the key map", mv.keymap);
 	} else if (strcmp(ids, "kept-ids") != 0) {
@@ -172,6 +196,8 @@ struct plan *plan_load(const char *path)
 
 	memset(p, 0, sizeof *p);
 	p->path = pm_strdup(path);
+	if (!printable_path(path))
+		pm_die(PM_EXIT_USAGE, "a plan's path cannot be empty or hold a tab or a line break");
 	text_file_read(path, plan_line, p);
 	if (p->nmoves == 0)
 		pm_die(PM_EXIT_USAGE, "%s: no move lines", path);

@@ -100,3 +100,29 @@ bad_plan() {
 	run -2 "$PM_ROOT/tests/valgrind" "$PM_ROOT/build/bin/pm-plan" -p plan/bad.plan moves
 	assert_output --partial 'no earlier move records the key map'
 }
+
+@test "a plan the pipelines could not carry out is refused too: reserved names, long key maps, odd paths, a constant key" {
+	p='move profiles portal_profile profile.map key id new-ids keymap profile'
+	bad_plan 'move verify portal_profile profile.map key id kept-ids'
+	run -2 pm-plan -p plan/bad.plan check
+	assert_output 'pm-plan: plan/bad.plan:1: a move cannot take the name of a pipeline'"'"'s own stage: "verify"'
+	long=$(printf 'k%.0s' {1..57})
+	bad_plan "move profiles portal_profile profile.map key id new-ids keymap $long"
+	run -2 pm-plan -p plan/bad.plan check
+	assert_output "pm-plan: plan/bad.plan:1: a key map's name must be a plain name (a-z, 0-9, _) of at most 56 bytes: \"$long\""
+	bad_plan "move profiles portal_profile profile.map key id new-ids keymap ${long%k}"
+	run -0 pm-plan -p plan/bad.plan check
+	bad_plan 'move profiles portal_profile "" key id kept-ids'
+	run -2 pm-plan -p plan/bad.plan check
+	assert_output 'pm-plan: plan/bad.plan:1: a mapping file'"'"'s name cannot be empty or hold a tab or a line break: ""'
+	cp plan/bad.plan "plan/a	b.plan"
+	run -2 pm-plan -p "plan/a	b.plan" check
+	assert_output "pm-plan: a plan's path cannot be empty or hold a tab or a line break"
+	sed -i 's/^column id  *bigint  *not-null$/column id bigint not-null const 5/' plan/profile.map
+	bad_plan "$p"
+	run -2 pm-plan -p plan/bad.plan check
+	assert_output 'pm-plan: plan/bad.plan:1: the key must keep its name in the mapping file (no from, no const): "id"'
+	# The command is checked before the plan is read.
+	run -2 pm-plan -p plan/nosuch.plan frobnicate
+	assert_line --index 0 'usage: pm-plan -p plan check'
+}

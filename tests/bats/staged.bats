@@ -126,7 +126,7 @@ stop_writer() {
 	assert_equal "$(sql "SELECT count(*) FROM accounts_profile")" "$(sql "SELECT count(*) FROM portal_profile")"
 	# A killed step leaves .partial files; every stream under its own name is whole.
 	for f in "$work"/chunks/*.csv.gz; do
-		[[ $f == *.keys.csv.gz || $f == *.rejects.csv.gz ]] && continue
+		[[ $f == *.keys-*.csv.gz || $f == *.rejects.csv.gz ]] && continue
 		run pm-verify --key id "$f" "$f"
 		assert_success
 	done
