@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat_sql.h"
 #include "plan.h"
 #include "plan_print.h"
 #include "pm_error.h"
@@ -15,7 +16,8 @@ static _Noreturn void usage(int status)
 	fprintf(status ? stderr : stdout,
 		"usage: pm-plan -p plan check\n"
 		"       pm-plan -p plan moves\n"
-		"       pm-plan -p plan columns move\n");
+		"       pm-plan -p plan columns move\n"
+		"       pm-plan -p plan compat install|remove\n");
 	exit(status);
 }
 
@@ -45,7 +47,9 @@ int main(int argc, char **argv)
 	const char *command = argv[optind++];
 	int nargs = argc - optind;
 	bool known = (strcmp(command, "check") == 0 && nargs == 0) || (strcmp(command, "moves") == 0 && nargs == 0) ||
-		     (strcmp(command, "columns") == 0 && nargs == 1);
+		     (strcmp(command, "columns") == 0 && nargs == 1) ||
+		     (strcmp(command, "compat") == 0 && nargs == 1 &&
+		      (strcmp(argv[optind], "install") == 0 || strcmp(argv[optind], "remove") == 0));
 	if (!known)
 		usage(PM_EXIT_USAGE);
 
@@ -57,6 +61,11 @@ int main(int argc, char **argv)
 		if (!mv)
 			pm_die(PM_EXIT_USAGE, "%s: no move named \"%s\"", path, argv[optind]);
 		plan_print_columns(mv, stdout);
+	} else if (strcmp(command, "compat") == 0) {
+		if (strcmp(argv[optind], "install") == 0)
+			compat_sql_install(p, stdout);
+		else
+			compat_sql_remove(p, stdout);
 	}
 	/* check: loading it was the check. */
 	if (fflush(stdout) != 0 || ferror(stdout))

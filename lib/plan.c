@@ -23,10 +23,34 @@ static bool plain_word(const char *s)
 	return true;
 }
 
-/* An identifier SQL takes unquoted: a plain word that does not begin with a digit. */
+/* PostgreSQL 15's reserved key words (pg_get_keywords(), catcode R and T): no plain name. */
+static const char *const reserved_words[] = {
+	"all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
+	"authorization", "binary", "both", "case", "cast", "check", "collate", "collation",
+	"column", "concurrently", "constraint", "create", "cross", "current_catalog",
+	"current_date", "current_role", "current_schema", "current_time", "current_timestamp",
+	"current_user", "default", "deferrable", "desc", "distinct", "do", "else", "end", "except",
+	"false", "fetch", "for", "foreign", "freeze", "from", "full", "grant", "group", "having",
+	"ilike", "in", "initially", "inner", "intersect", "into", "is", "isnull", "join",
+	"lateral", "leading", "left", "like", "limit", "localtime", "localtimestamp", "natural",
+	"not", "notnull", "null", "offset", "on", "only", "or", "order", "outer", "overlaps",
+	"placing", "primary", "references", "returning", "right", "select", "session_user",
+	"similar", "some", "symmetric", "table", "tablesample", "then", "to", "trailing", "true",
+	"union", "unique", "user", "using", "variadic", "verbose", "when", "where", "window",
+	"with"
+};
+
+static int word_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* An identifier SQL takes unquoted: a plain word that does not begin with a digit, no key word. */
 static bool plain_name(const char *s)
 {
-	return plain_word(s) && !(s[0] >= '0' && s[0] <= '9');
+	return plain_word(s) && !(s[0] >= '0' && s[0] <= '9') &&
+	       !bsearch(&s, reserved_words, sizeof reserved_words / sizeof reserved_words[0], sizeof reserved_words[0],
+			word_cmp);
 }
 
 /* A mapping path relative to the plan's directory, unless absolute. */
@@ -119,8 +143,8 @@ static void parse_move(const struct text_line *l, struct plan *p)
 	int i = 1;
 
 	mv.name = word_dup(l, i++, "move needs a name");
-	if (!plain_name(mv.name))
-		text_line_bad(l, "a move's name must be a plain name (a-z, 0-9, _):", mv.name);
+	if (!plain_name(mv.name) || strlen(mv.name) > PLAN_NAME_MAX)
+		text_line_bad(l, "a move's name must be a plain name (a-z, 0-9, _) of at most 52 bytes:", mv.name);
 	if (reserved_name(mv.name))
 		text_line_bad(l, "a move cannot take the name of a pipeline's own stage:", mv.name);
 	if (plan_find(p, mv.name))
@@ -140,9 +164,8 @@ static void parse_move(const struct text_line *l, struct plan *p)
 		if (strcmp(text_line_word(l, i++, "new-ids needs keymap NAME"), "keymap") != 0)
 			text_line_bad(l, "expected keymap NAME after new-ids, not", l->words[i - 1]);
 		mv.keymap = word_dup(l, i++, "keymap needs a name");
-		/* Its table, pm.keymap_NAME, within PostgreSQL's 63 bytes. */
-		if (!plain_name(mv.keymap) || strlen(mv.keymap) > 63 - strlen("keymap_"))
-			text_line_bad(l, "a key map's name must be a plain name (a-z, 0-9, _) of at most 56 bytes:", mv.keymap);
+		if (!plain_name(mv.keymap) || strlen(mv.keymap) > PLAN_NAME_MAX)
+			text_line_bad(l, "a key map's name must be a plain name (a-z, 0-9, _) of at most 52 bytes:", mv.keymap);
 		if (recorder(p, p->nmoves, mv.keymap))
 			text_line_bad(l, "a second move records the key map", mv.keymap);
 	} else if (strcmp(ids, "kept-ids") != 0) {

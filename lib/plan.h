@@ -13,6 +13,12 @@
 
 #include "mapping.h"
 
+/*
+ * Moves and key maps name objects of their own: pm.keymap_KEYMAP, and the compatibility
+ * layer's functions pm.compat_row_MOVE and pm.compat_key_KEYMAP, within PostgreSQL's 63 bytes.
+ */
+#define PLAN_NAME_MAX 52
+
 struct plan_move {
 	char *name;                /* the move's name: its stage and file names */
 	char *source;              /* tables of schema public, plain names (pm-plan(5)) */

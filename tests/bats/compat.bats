@@ -37,7 +37,7 @@ old_code_writes() {
 @test "install on empty targets: the new tables hold exactly the rows written through the old ones" {
 	run compat install
 	assert_success
-	assert_output --partial "compat: installed"
+	assert_output "compat: installed: portal_profile, portal_printer write on to accounts_profile, printers_printer"
 	old_code_writes
 	# Touched: profiles 1001, 1002, 5 (updated) and the owners of printers 5001 (1001, then 1002)
 	# and 7 (none now); printers 5001, 5002 and 7.  Deleted ones are nowhere.
@@ -99,7 +99,7 @@ old_code_writes() {
 	before=$(table_digest portal_profile)
 	run psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN ISOLATION LEVEL REPEATABLE READ" -c "UPDATE portal_profile SET name = 'x' WHERE id = 3" -c "COMMIT"
 	assert_failure
-	assert_output --partial "writes to the portal tables must run at READ COMMITTED, not REPEATABLE READ"
+	assert_output --partial "writes to the old tables must run at READ COMMITTED, not REPEATABLE READ"
 	assert_equal "$(table_digest portal_profile)" "$before"
 	assert_equal "$(sql "SELECT count(*) FROM accounts_profile")" 0
 	run psql -X -q -v ON_ERROR_STOP=1 -c "TRUNCATE portal_printer"
@@ -123,4 +123,32 @@ old_code_writes() {
 	run "$PM_ROOT/pipelines/compat" install -d "dbname=pm_no_such_db"
 	assert_failure 4
 	assert_output --partial "cannot connect"
+}
+
+@test "the layer is generated from the plan and its mapping files; compat sql prints what install and remove run" {
+	run -0 "$PM_ROOT/pipelines/compat" sql install
+	sql_text=$output
+	# What no move varies, then each move's part, generated: one trigger function a move.
+	assert_line --partial 'CREATE OR REPLACE FUNCTION pm.compat_begin_write()'
+	assert_line 'CREATE OR REPLACE FUNCTION pm.compat_row_profiles() RETURNS trigger LANGUAGE plpgsql AS $$'
+	assert_line 'CREATE OR REPLACE FUNCTION pm.compat_row_printers() RETURNS trigger LANGUAGE plpgsql AS $$'
+	# The columns and key maps of the mapping files: the owner through the key map, NULL kept by STRICT.
+	assert_line --partial 'VALUES (NEW.id, pm.compat_key_profile(NEW.profile_id), NEW.ip_address, NEW.api_key, NEW.ping, NEW.printing)'
+	assert_line --partial 'pm.compat_key_profile(p bigint) RETURNS bigint LANGUAGE plpgsql STRICT'
+	# What install runs is what it printed: the objects it makes are the ones the text names.
+	compat install
+	assert_equal "$(sql "SELECT string_agg(proname, ' ' ORDER BY proname) FROM pg_proc WHERE pronamespace = 'pm'::regnamespace")" \
+		"$(grep -o 'FUNCTION pm\.[a-z_]*(' <<<"$sql_text" | sed 's/FUNCTION pm\.//; s/($//' | sort -u | paste -sd ' ')"
+	# A mapping file's change reaches the triggers with no other edit: a constant column.
+	mkdir "$BATS_TEST_TMPDIR/plan"
+	cp "$PM_ROOT"/schemas/*.map "$PM_ROOT/schemas/portal.plan" "$BATS_TEST_TMPDIR/plan/"
+	sed -i 's/^column organization .*/column organization varchar(200) null const "it'"'"'s"/' "$BATS_TEST_TMPDIR/plan/profile.map"
+	"$PM_ROOT/pipelines/compat" install -d "dbname=$PGDATABASE" --plan "$BATS_TEST_TMPDIR/plan/portal.plan"
+	sql "UPDATE portal_profile SET name = 'x' WHERE id = 4"
+	assert_equal "$(sql "SELECT a.organization FROM accounts_profile a JOIN pm.keymap_profile k ON k.new_key = a.id WHERE k.old_key = 4")" "it's"
+	run -0 "$PM_ROOT/pipelines/compat" sql remove
+	assert_line 'DROP FUNCTION IF EXISTS pm.compat_row_printers();'
+	run -2 "$PM_ROOT/pipelines/compat" sql
+	assert_output --partial 'usage: pipelines/compat install|remove -d CONNINFO [--plan FILE]'
+	run -2 "$PM_ROOT/pipelines/compat" sql install -d "dbname=$PGDATABASE"
 }

@@ -10,3 +10,21 @@ load helpers
 	assert_success
 	assert_output ''
 }
+
+@test "pipelines/ name no table, key map or move of the site: what they know of tables comes from the plan" {
+	cd "$PM_ROOT"
+	# Every name the shipped plan gives: moves, sources, targets, key maps and their tables.
+	mapfile -t names < <(pm-plan -p schemas/portal.plan moves |
+		awk -F '\t' '{ print $1; print $2; print $3 } $7 != "-" { print $7; print "keymap_" $7 }')
+	assert_equal "${#names[@]}" 8
+	patterns=()
+	for n in "${names[@]}"; do
+		patterns+=(-e "$n")
+	done
+	run grep -rnwF "${patterns[@]}" pipelines
+	assert_output ''
+	assert_failure 1
+	# The test can fail: the same search finds them in the plan's own files.
+	run grep -rlwF "${patterns[@]}" schemas
+	assert_success
+}

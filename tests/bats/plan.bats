@@ -58,11 +58,17 @@ bad_plan() {
 	# Dependency order: a key map is read only after the move that records it.
 	check_bad 'plan/bad.plan:1: no earlier move records the key map its mapping file reads: "profile"' \
 		'move printers portal_printer printer.map key id kept-ids' "$p"
-	check_bad 'plan/bad.plan:1: a move'"'"'s name must be a plain name (a-z, 0-9, _): "Profiles"' \
+	check_bad 'plan/bad.plan:1: a move'"'"'s name must be a plain name (a-z, 0-9, _) of at most 52 bytes: "Profiles"' \
 		'move Profiles portal_profile profile.map key id kept-ids'
 	check_bad 'plan/bad.plan:1: the source must be a plain table name (a-z, 0-9, _): "x;drop"' \
 		'move profiles x;drop profile.map key id kept-ids'
 	check_bad 'plan/bad.plan:1: not a Django migration APP.NAME: "0002"' "$p replaces 0002"
+	# A reserved key word would break the pipelines' SQL.
+	check_bad 'plan/bad.plan:1: the source must be a plain table name (a-z, 0-9, _): "user"' \
+		'move profiles user profile.map key id kept-ids'
+	check_bad 'plan/bad.plan:1: a move'"'"'s name must be a plain name (a-z, 0-9, _) of at most 52 bytes: "order"' \
+		'move order portal_profile profile.map key id kept-ids'
+
 	check_bad 'plan/bad.plan:1: unknown word "because"' "$p because"
 	check_bad 'plan/nosuch.map: No such file or directory' 'move profiles portal_profile nosuch.map key id kept-ids'
 	sed -i 's/^target accounts_profile$/target "Accounts Profile"/' plan/profile.map
@@ -106,10 +112,10 @@ bad_plan() {
 	bad_plan 'move verify portal_profile profile.map key id kept-ids'
 	run -2 pm-plan -p plan/bad.plan check
 	assert_output 'pm-plan: plan/bad.plan:1: a move cannot take the name of a pipeline'"'"'s own stage: "verify"'
-	long=$(printf 'k%.0s' {1..57})
+	long=$(printf 'k%.0s' {1..53})
 	bad_plan "move profiles portal_profile profile.map key id new-ids keymap $long"
 	run -2 pm-plan -p plan/bad.plan check
-	assert_output "pm-plan: plan/bad.plan:1: a key map's name must be a plain name (a-z, 0-9, _) of at most 56 bytes: \"$long\""
+	assert_output "pm-plan: plan/bad.plan:1: a key map's name must be a plain name (a-z, 0-9, _) of at most 52 bytes: \"$long\""
 	bad_plan "move profiles portal_profile profile.map key id new-ids keymap ${long%k}"
 	run -0 pm-plan -p plan/bad.plan check
 	bad_plan 'move profiles portal_profile "" key id kept-ids'

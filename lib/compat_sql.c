@@ -1,0 +1,224 @@
+#include <stdbool.h>
+#include <string.h>
+
+#include "compat_sql.h"
+
+/* A string constant: quotes doubled (schemas/compat.sql sets standard_conforming_strings). */
+static void put_literal(FILE *out, const char *s)
+{
+	fputc('\'', out);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputc('\'', out);
+		fputc(*s, out);
+	}
+	fputc('\'', out);
+}
+
+/* Column c's value in the target, from the source row named row (NEW, or o in a query). */
+static void put_value(FILE *out, const struct map_column *c, const char *row)
+{
+	if (!c->from) {
+		if (c->constant)
+			put_literal(out, c->constant);
+		else
+			fputs("NULL", out);
+	} else if (c->keymap) {
+		fprintf(out, "pm.compat_key_%s(%s.%s)", c->keymap, row, c->from);
+	} else {
+		fprintf(out, "%s.%s", row, c->from);
+	}
+}
+
+/*
+ * The target's columns but the key, comma-separated (after a comma too, with after_key):
+ * "name", or with row "name = value".
+ */
+static void put_columns(FILE *out, const struct plan_move *mv, bool after_key, const char *row)
+{
+	const struct mapping *m = mv->mapping;
+	bool first = !after_key;
+
+	for (size_t i = 0; i < m->ncolumns; i++) {
+		const struct map_column *c = &m->columns[i];
+		if (strcmp(c->name, mv->key) == 0)
+			continue;
+		fprintf(out, "%s%s", first ? "" : ", ", c->name);
+		first = false;
+		if (row) {
+			fputs(" = ", out);
+			put_value(out, c, row);
+		}
+	}
+}
+
+static size_t nonkey_columns(const struct plan_move *mv)
+{
+	return mv->mapping->ncolumns - 1; /* the key is one of them (plan_load checks) */
+}
+
+static void put_values(FILE *out, const struct plan_move *mv, const char *row)
+{
+	const struct mapping *m = mv->mapping;
+
+	for (size_t i = 0; i < m->ncolumns; i++) {
+		const struct map_column *c = &m->columns[i];
+		if (strcmp(c->name, mv->key) == 0)
+			continue;
+		fputs(", ", out);
+		put_value(out, c, row);
+	}
+}
+
+/* New ids: the key map, the function that reads it (moving an unmoved row), the row trigger. */
+static void install_new_ids(FILE *out, const struct plan_move *mv)
+{
+	const char *km = mv->keymap, *k = mv->key;
+
+	fprintf(out,
+		"-- As pm-load --new-ids %s --keymap %s makes it.\n"
+		"CREATE TABLE IF NOT EXISTS pm.keymap_%s (old_key bigint PRIMARY KEY, new_key bigint NOT NULL UNIQUE);\n\n",
+		k, km, km);
+	fprintf(out,
+		"-- The new key of old key p of %s; a row no move has reached yet is moved now (its row as\n"
+		"-- the source holds it at this moment: none when it is being deleted).  NULL stays NULL.\n"
+		"CREATE OR REPLACE FUNCTION pm.compat_key_%s(p bigint) RETURNS bigint LANGUAGE plpgsql STRICT AS $$\n"
+		"DECLARE\n"
+		"    k bigint;\n"
+		"BEGIN\n"
+		"    SELECT new_key INTO k FROM pm.keymap_%s WHERE old_key = p;\n"
+		"    IF FOUND THEN\n"
+		"        RETURN k;\n"
+		"    END IF;\n"
+		"    -- Two writers may move the same row at once: the second waits for the first, then uses its key.\n"
+		"    INSERT INTO pm.keymap_%s (old_key, new_key)\n"
+		"        VALUES (p, nextval(pg_get_serial_sequence('public.%s', '%s')::regclass))\n"
+		"        ON CONFLICT (old_key) DO NOTHING\n"
+		"        RETURNING new_key INTO k;\n"
+		"    IF k IS NULL THEN\n"
+		"        SELECT new_key INTO STRICT k FROM pm.keymap_%s WHERE old_key = p;\n"
+		"    ELSE\n"
+		"        INSERT INTO public.%s (%s",
+		mv->source, km, km, km, mv->target, k, km, mv->target, k);
+	put_columns(out, mv, true, NULL);
+	fprintf(out, ")\n            SELECT k");
+	put_values(out, mv, "o");
+	fprintf(out,
+		" FROM public.%s o WHERE o.%s = p;\n"
+		"    END IF;\n"
+		"    RETURN k;\n"
+		"END $$;\n\n",
+		mv->source, k);
+	fprintf(out,
+		"CREATE OR REPLACE FUNCTION pm.compat_row_%s() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+		"DECLARE\n"
+		"    k bigint;\n"
+		"BEGIN\n"
+		"    PERFORM pm.compat_begin_write();\n"
+		"    -- A key that changes is a delete of the old and an insert of the new (Django never changes one).\n"
+		"    IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.%s <> NEW.%s) THEN\n"
+		"        DELETE FROM pm.keymap_%s WHERE old_key = OLD.%s RETURNING new_key INTO k;\n"
+		"        DELETE FROM public.%s WHERE %s = k;\n"
+		"    END IF;\n"
+		"    IF TG_OP <> 'DELETE' THEN\n"
+		"        k := pm.compat_key_%s(NEW.%s);\n",
+		mv->name, k, k, km, k, mv->target, k, km, k);
+	if (nonkey_columns(mv) > 0) {
+		fprintf(out, "        UPDATE public.%s SET ", mv->target);
+		put_columns(out, mv, false, "NEW");
+		fprintf(out, " WHERE %s = k;\n", k);
+	}
+	fprintf(out,
+		"    END IF;\n"
+		"    RETURN NULL;\n"
+		"END $$;\n\n");
+}
+
+/* Kept ids: the row trigger, which also keeps the target's sequence past every id it writes. */
+static void install_kept_ids(FILE *out, const struct plan_move *mv)
+{
+	const char *k = mv->key;
+
+	fprintf(out,
+		"CREATE OR REPLACE FUNCTION pm.compat_row_%s() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+		"BEGIN\n"
+		"    PERFORM pm.compat_begin_write();\n"
+		"    IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.%s <> NEW.%s) THEN\n"
+		"        DELETE FROM public.%s WHERE %s = OLD.%s;\n"
+		"    END IF;\n"
+		"    IF TG_OP <> 'DELETE' THEN\n"
+		"        INSERT INTO public.%s (%s",
+		mv->name, k, k, mv->target, k, k, mv->target, k);
+	put_columns(out, mv, true, NULL);
+	fprintf(out, ")\n            VALUES (NEW.%s", k);
+	put_values(out, mv, "NEW");
+	if (nonkey_columns(mv) == 0)
+		fprintf(out, ")\n            ON CONFLICT (%s) DO NOTHING", k);
+	else
+		fprintf(out, ")\n            ON CONFLICT (%s) DO UPDATE SET ", k);
+	const struct mapping *m = mv->mapping;
+	const char *sep = "";
+	for (size_t i = 0; i < m->ncolumns; i++) {
+		if (strcmp(m->columns[i].name, k) == 0)
+			continue;
+		fprintf(out, "%s%s = EXCLUDED.%s", sep, m->columns[i].name, m->columns[i].name);
+		sep = ", ";
+	}
+	fprintf(out,
+		";\n"
+		"        PERFORM pm.compat_sequence_past('public.%s', '%s', NEW.%s);\n"
+		"    END IF;\n"
+		"    RETURN NULL;\n"
+		"END $$;\n\n",
+		mv->target, k, k);
+}
+
+void compat_sql_install(const struct plan *p, FILE *out)
+{
+	fprintf(out, "-- Generated by pm-plan from %s and its mapping files: the compatibility layer's\n"
+		     "-- part of each move, in the plan's order.\n\n", p->path);
+	for (size_t i = 0; i < p->nmoves; i++) {
+		const struct plan_move *mv = &p->moves[i];
+		fprintf(out, "-- move %s: %s to %s, %s\n", mv->name, mv->source, mv->target,
+			mv->new_ids ? "new ids" : "ids kept");
+		if (mv->new_ids)
+			install_new_ids(out, mv);
+		else
+			install_kept_ids(out, mv);
+		fprintf(out,
+			"CREATE OR REPLACE TRIGGER pm_compat AFTER INSERT OR UPDATE OR DELETE ON public.%s\n"
+			"    FOR EACH ROW EXECUTE FUNCTION pm.compat_row_%s();\n"
+			"CREATE OR REPLACE TRIGGER pm_compat_truncate BEFORE TRUNCATE ON public.%s\n"
+			"    FOR EACH STATEMENT EXECUTE FUNCTION pm.compat_refuse_truncate();\n\n",
+			mv->source, mv->name, mv->source);
+	}
+}
+
+void compat_sql_remove(const struct plan *p, FILE *out)
+{
+	fprintf(out, "-- Generated by pm-plan from %s: what compat_sql_install made, the plan backwards.\n"
+		     "-- The key maps go only when empty: rows there are a migration's data, not the layer's.\n",
+		p->path);
+	for (size_t i = p->nmoves; i-- > 0;) {
+		const struct plan_move *mv = &p->moves[i];
+		fprintf(out,
+			"DROP TRIGGER IF EXISTS pm_compat ON public.%s;\n"
+			"DROP TRIGGER IF EXISTS pm_compat_truncate ON public.%s;\n"
+			"DROP FUNCTION IF EXISTS pm.compat_row_%s();\n",
+			mv->source, mv->source, mv->name);
+		if (!mv->new_ids)
+			continue;
+		fprintf(out,
+			"DROP FUNCTION IF EXISTS pm.compat_key_%s(bigint);\n"
+			"DO $$\n"
+			"BEGIN\n"
+			"    -- Nested: plpgsql may plan the whole condition before it knows the table is there.\n"
+			"    IF to_regclass('pm.keymap_%s') IS NOT NULL THEN\n"
+			"        IF NOT EXISTS (SELECT FROM pm.keymap_%s) THEN\n"
+			"            DROP TABLE pm.keymap_%s;\n"
+			"        END IF;\n"
+			"    END IF;\n"
+			"END $$;\n",
+			mv->keymap, mv->keymap, mv->keymap, mv->keymap);
+	}
+}
