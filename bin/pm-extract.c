@@ -13,11 +13,10 @@
 
 static _Noreturn void usage(int status)
 {
-	fprintf(status ? stderr : stdout,
+	tool_usage(status,
 		"usage: pm-extract [-d conninfo] [-n schema] -t table [-c col,...] [-o file] [-Z level]\n"
 		"                  [--where condition] [--order-by col,...] [--after value,...]\n"
 		"                  [--limit n] [--shard k/n] [--snapshot id] [--progress] [--stats file]\n");
-	exit(status);
 }
 
 static void parse_shard(struct extract_options *o, const char *arg)

@@ -14,12 +14,11 @@
 
 static _Noreturn void usage(int status)
 {
-	fprintf(status ? stderr : stdout,
+	tool_usage(status,
 		"usage: pm-load [-d conninfo] [-n schema] -t table [-i file] [--mode insert|upsert|skip]\n"
 		"               [--key col,...] [--source-only col,...] [--new-ids col [--keymap name]\n"
 		"               [--keymap-out file] [-Z level]] [--keep-indexes] [--lock key]\n"
 		"               [--checkpoint name=from..to] [--progress] [--stats file] [-v]\n");
-	exit(status);
 }
 
 static enum load_mode parse_mode(const char *arg)

@@ -14,10 +14,9 @@
 
 static _Noreturn void usage(int status)
 {
-	fprintf(status ? stderr : stdout,
+	tool_usage(status,
 		"usage: pm-transform -m mapping [--keymap name=file]... [-i file] [-o file] [-Z level]\n"
 		"                    [--rejects file] [--max-rejects n] [--progress] [--stats file] [-v]\n");
-	exit(status);
 }
 
 static struct keymap *load_keymap(const char *arg)

@@ -15,13 +15,12 @@
 
 static _Noreturn void usage(int status)
 {
-	fprintf(status ? stderr : stdout,
+	tool_usage(status,
 		"usage: pm-verify --key col,... [--ignore col,...] [-o report] [-Z level] [--memory MiB]\n"
 		"                 [--left-db conninfo] [--right-db conninfo] [--keymap col=name]...\n"
 		"                 [--stats file]\n"
 		"                 left right\n"
 		"       left and right: a stream file, - for standard input, or table:NAME\n");
-	exit(status);
 }
 
 struct side_options {
