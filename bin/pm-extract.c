@@ -9,14 +9,14 @@
 #include "stream_writer.h"
 #include "table_extract.h"
 #include "tool.h"
+#include "tool_stats.h"
 
 static _Noreturn void usage(int status)
 {
-	fprintf(status ? stderr : stdout,
+	tool_usage(status,
 		"usage: pm-extract [-d conninfo] [-n schema] -t table [-c col,...] [-o file] [-Z level]\n"
 		"                  [--where condition] [--order-by col,...] [--after value,...]\n"
-		"                  [--limit n] [--shard k/n] [--snapshot id] [--progress]\n");
-	exit(status);
+		"                  [--limit n] [--shard k/n] [--snapshot id] [--progress] [--stats file]\n");
 }
 
 static void parse_shard(struct extract_options *o, const char *arg)
@@ -34,7 +34,7 @@ static void parse_shard(struct extract_options *o, const char *arg)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_WHERE = 256, OPT_ORDER, OPT_AFTER, OPT_LIMIT, OPT_SHARD, OPT_SNAPSHOT, OPT_PROGRESS, OPT_VERSION };
+	enum { OPT_WHERE = 256, OPT_ORDER, OPT_AFTER, OPT_LIMIT, OPT_SHARD, OPT_SNAPSHOT, OPT_PROGRESS, OPT_STATS, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "dbname", required_argument, NULL, 'd' },
 		{ "schema", required_argument, NULL, 'n' },
@@ -49,6 +49,7 @@ int main(int argc, char **argv)
 		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "stats", required_argument, NULL, OPT_STATS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -56,6 +57,7 @@ int main(int argc, char **argv)
 	struct extract_options o = { .limit = -1 };
 	const char *conninfo = NULL, *output = NULL;
 	int level = STREAM_DEFAULT_LEVEL;
+	const char *stats_path = NULL;
 	int ch;
 
 	tool_init(argv[0]);
@@ -74,6 +76,7 @@ int main(int argc, char **argv)
 		case OPT_SHARD: parse_shard(&o, optarg); break;
 		case OPT_SNAPSHOT: o.snapshot = optarg; break;
 		case OPT_PROGRESS: o.progress = true; break;
+		case OPT_STATS: stats_path = optarg; break;
 		case OPT_VERSION: tool_version();
 		case 'h': usage(PM_EXIT_OK);
 		default: usage(PM_EXIT_USAGE);
@@ -82,11 +85,13 @@ int main(int argc, char **argv)
 	if (optind != argc || !o.table || !*o.table)
 		usage(PM_EXIT_USAGE);
 
-	/* Output first: a terminal or an unwritable file is refused before any connection. */
+	/* Outputs first: a terminal or an unwritable file is refused before any connection. */
+	o.stats = tool_stats_open(stats_path);
 	struct stream_writer *out = stream_writer_open(output, level);
 	PGconn *conn = db_connect(conninfo);
 	table_extract(conn, &o, out);
 	db_close(conn);
+	tool_stats_close(o.stats);
 	namelist_free(&o.columns);
 	namelist_free(&o.order_by);
 	namelist_free(&o.after);

@@ -9,16 +9,16 @@
 #include "stream_writer.h"
 #include "table_load.h"
 #include "tool.h"
+#include "tool_stats.h"
 #include "value_check.h"
 
 static _Noreturn void usage(int status)
 {
-	fprintf(status ? stderr : stdout,
+	tool_usage(status,
 		"usage: pm-load [-d conninfo] [-n schema] -t table [-i file] [--mode insert|upsert|skip]\n"
 		"               [--key col,...] [--source-only col,...] [--new-ids col [--keymap name]\n"
 		"               [--keymap-out file] [-Z level]] [--keep-indexes] [--lock key]\n"
-		"               [--checkpoint name=from..to] [--progress] [-v]\n");
-	exit(status);
+		"               [--checkpoint name=from..to] [--progress] [--stats file] [-v]\n");
 }
 
 static enum load_mode parse_mode(const char *arg)
@@ -45,7 +45,7 @@ static const char *parse_lock(const char *arg)
 int main(int argc, char **argv)
 {
 	enum { OPT_MODE = 256, OPT_KEY, OPT_SOURCE_ONLY, OPT_NEW_IDS, OPT_KEYMAP, OPT_KEYMAP_OUT, OPT_PROGRESS,
-	       OPT_KEEP_INDEXES, OPT_LOCK, OPT_CHECKPOINT, OPT_VERSION };
+	       OPT_KEEP_INDEXES, OPT_LOCK, OPT_CHECKPOINT, OPT_STATS, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "dbname", required_argument, NULL, 'd' },
 		{ "schema", required_argument, NULL, 'n' },
@@ -63,6 +63,7 @@ int main(int argc, char **argv)
 		{ "lock", required_argument, NULL, OPT_LOCK },
 		{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "stats", required_argument, NULL, OPT_STATS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -70,6 +71,7 @@ int main(int argc, char **argv)
 	struct load_options o = { .level = STREAM_DEFAULT_LEVEL };
 	const char *conninfo = NULL;
 	bool level_given = false;
+	const char *stats_path = NULL;
 	int ch;
 
 	tool_init(argv[0]);
@@ -94,6 +96,7 @@ int main(int argc, char **argv)
 			load_checkpoint_parse(&o.checkpoint, optarg);
 			break;
 		case 'v': o.verbose = true; break;
+		case OPT_STATS: stats_path = optarg; break;
 		case OPT_VERSION: tool_version();
 		case 'h': usage(PM_EXIT_OK);
 		default: usage(PM_EXIT_USAGE);
@@ -106,9 +109,11 @@ int main(int argc, char **argv)
 	if ((o.keymap_out || o.keymap) && !o.new_ids)
 		pm_die(PM_EXIT_USAGE, "--keymap and --keymap-out go with --new-ids");
 
+	o.stats = tool_stats_open(stats_path);
 	PGconn *conn = db_connect(conninfo);
 	table_load(conn, &o);
 	db_close(conn);
+	tool_stats_close(o.stats);
 	namelist_free(&o.key);
 	namelist_free(&o.source_only);
 	load_checkpoint_free(&o.checkpoint);

@@ -9,14 +9,14 @@
 #include "pm_error.h"
 #include "stream_writer.h"
 #include "tool.h"
+#include "tool_stats.h"
 #include "transform.h"
 
 static _Noreturn void usage(int status)
 {
-	fprintf(status ? stderr : stdout,
+	tool_usage(status,
 		"usage: pm-transform -m mapping [--keymap name=file]... [-i file] [-o file] [-Z level]\n"
-		"                    [--rejects file] [--max-rejects n] [--progress] [-v]\n");
-	exit(status);
+		"                    [--rejects file] [--max-rejects n] [--progress] [--stats file] [-v]\n");
 }
 
 static struct keymap *load_keymap(const char *arg)
@@ -35,7 +35,7 @@ static struct keymap *load_keymap(const char *arg)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_KEYMAP = 256, OPT_REJECTS, OPT_MAX_REJECTS, OPT_PROGRESS, OPT_VERSION };
+	enum { OPT_KEYMAP = 256, OPT_REJECTS, OPT_MAX_REJECTS, OPT_PROGRESS, OPT_STATS, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "mapping", required_argument, NULL, 'm' },
 		{ "input", required_argument, NULL, 'i' },
@@ -46,12 +46,14 @@ int main(int argc, char **argv)
 		{ "max-rejects", required_argument, NULL, OPT_MAX_REJECTS },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "stats", required_argument, NULL, OPT_STATS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct transform_options o = { .level = STREAM_DEFAULT_LEVEL };
 	const char *mapping_path = NULL;
+	const char *stats_path = NULL;
 	int ch;
 
 	tool_init(argv[0]);
@@ -73,6 +75,7 @@ int main(int argc, char **argv)
 		case OPT_MAX_REJECTS: o.max_rejects = tool_parse_number(optarg, "--max-rejects", 0, 1LL << 62); break;
 		case OPT_PROGRESS: o.progress = true; break;
 		case 'v': o.verbose = true; break;
+		case OPT_STATS: stats_path = optarg; break;
 		case OPT_VERSION: tool_version();
 		case 'h': usage(PM_EXIT_OK);
 		default: usage(PM_EXIT_USAGE);
@@ -83,9 +86,11 @@ int main(int argc, char **argv)
 	if (o.rejects && (strcmp(o.rejects, "-") == 0 || (o.output && strcmp(o.rejects, o.output) == 0)))
 		pm_die(PM_EXIT_USAGE, "--rejects needs a file of its own, apart from the output");
 
+	o.stats = tool_stats_open(stats_path);
 	struct mapping *m = mapping_load(mapping_path);
 	transform_run(m, &o);
 	mapping_free(m);
+	tool_stats_close(o.stats);
 	for (size_t i = 0; i < o.nkeymaps; i++)
 		keymap_free(o.keymaps[i]);
 	free(o.keymaps);

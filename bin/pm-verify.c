@@ -9,17 +9,18 @@
 #include "pm_error.h"
 #include "stream_writer.h"
 #include "tool.h"
+#include "tool_stats.h"
 #include "verify_diff.h"
 #include "verify_source.h"
 
 static _Noreturn void usage(int status)
 {
-	fprintf(status ? stderr : stdout,
+	tool_usage(status,
 		"usage: pm-verify --key col,... [--ignore col,...] [-o report] [-Z level] [--memory MiB]\n"
 		"                 [--left-db conninfo] [--right-db conninfo] [--keymap col=name]...\n"
+		"                 [--stats file]\n"
 		"                 left right\n"
 		"       left and right: a stream file, - for standard input, or table:NAME\n");
-	exit(status);
 }
 
 struct side_options {
@@ -48,7 +49,7 @@ static struct verify_source *open_side(const struct side_options *s, const struc
 
 int main(int argc, char **argv)
 {
-	enum { OPT_KEY = 256, OPT_IGNORE, OPT_LEFT_DB, OPT_RIGHT_DB, OPT_KEYMAP, OPT_MEMORY, OPT_VERSION };
+	enum { OPT_KEY = 256, OPT_IGNORE, OPT_LEFT_DB, OPT_RIGHT_DB, OPT_KEYMAP, OPT_MEMORY, OPT_STATS, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "key", required_argument, NULL, OPT_KEY },
 		{ "ignore", required_argument, NULL, OPT_IGNORE },
@@ -58,6 +59,7 @@ int main(int argc, char **argv)
 		{ "memory", required_argument, NULL, OPT_MEMORY },
 		{ "output", required_argument, NULL, 'o' },
 		{ "compress", required_argument, NULL, 'Z' },
+		{ "stats", required_argument, NULL, OPT_STATS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -67,6 +69,7 @@ int main(int argc, char **argv)
 	const char *output = NULL;
 	int level = STREAM_DEFAULT_LEVEL;
 	long long memory = 64;
+	const char *stats_path = NULL;
 	int ch;
 
 	tool_init(argv[0]);
@@ -83,6 +86,7 @@ int main(int argc, char **argv)
 		case OPT_MEMORY: memory = tool_parse_number(optarg, "--memory", 1, 1 << 20); break;
 		case 'o': output = optarg; break;
 		case 'Z': level = stream_level_parse(optarg); break;
+		case OPT_STATS: stats_path = optarg; break;
 		case OPT_VERSION: tool_version();
 		case 'h': usage(PM_EXIT_OK);
 		default: usage(PM_EXIT_USAGE);
@@ -95,6 +99,7 @@ int main(int argc, char **argv)
 	if (strcmp(left.arg, "-") == 0 && strcmp(right.arg, "-") == 0)
 		pm_die(PM_EXIT_USAGE, "only one side can be standard input");
 
+	struct tool_stats *stats = tool_stats_open(stats_path);
 	struct stream_writer *report = stream_writer_open(output, level);
 	size_t budget = (size_t)memory << 20;
 	/* Two tables of one database (the same connection string) are read in one snapshot. */
@@ -113,6 +118,8 @@ int main(int argc, char **argv)
 	verify_source_close(r);
 	stream_writer_close(report);
 	verify_summary(lname, rname, &counts);
+	verify_stats(stats, &counts);
+	tool_stats_close(stats);
 	free(lname);
 	free(rname);
 	namelist_free(&key);

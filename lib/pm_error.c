@@ -1,3 +1,6 @@
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +73,24 @@ void pm_die(int status, const char *fmt, ...)
 	if (die_hook)
 		die_hook(status);
 	_exit(status);
+}
+
+void pm_die_if_pipe_closed(int err)
+{
+	sigset_t pipe_only;
+
+	if (err != EPIPE)
+		return;
+	pm_run_cleanups();
+	if (die_hook)
+		die_hook(PM_EXIT_IO);
+	/* tool_init ignores SIGPIPE so that the cleanups above get to run: undo that, and die of it. */
+	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	pthread_sigmask(SIG_UNBLOCK, &pipe_only, NULL);
+	raise(SIGPIPE);
+	_exit(PM_EXIT_IO); /* not reached: SIGPIPE's default action ends the process */
 }
 
 void pm_set_die_hook(pm_die_hook_fn hook)

@@ -23,6 +23,14 @@ const char *pm_progname(void);
 
 /* Print "tool: message" to stderr and exit with status after running the cleanups. */
 _Noreturn void pm_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Call with the errno of a failed write, before its pm_die: EPIPE means the reader of
+ * the output (a pipe) is gone.  Then the tool ends as a Unix filter does: cleanups run,
+ * nothing is printed, and the process dies of SIGPIPE (status 141 in the shell), which
+ * a pipeline tells from a failure of the tool's own.  Any other errno: returns.
+ */
+void pm_die_if_pipe_closed(int err);
+
 void pm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*

@@ -42,6 +42,7 @@ struct stream_writer {
 	struct bytebuf pending; /* the thread's, while has_pending */
 	bool has_pending, closing;
 	char error[256];        /* the thread's first failure, "" while none */
+	int error_errno;        /* and its errno: EPIPE is a reader gone, not an error */
 };
 
 static bool write_all(int fd, const unsigned char *p, size_t len)
@@ -95,8 +96,10 @@ static void *compress_thread(void *arg)
 		}
 		int saved = errno;
 		pthread_mutex_lock(&w->lock);
-		if (!ok && !w->error[0])
+		if (!ok && !w->error[0]) {
 			snprintf(w->error, sizeof w->error, "%s", strerror(saved));
+			w->error_errno = saved;
+		}
 		w->pending.len = 0;
 		w->has_pending = false;
 		pthread_cond_broadcast(&w->changed);
@@ -172,6 +175,7 @@ static void wait_idle(struct stream_writer *w)
 		pthread_cond_wait(&w->changed, &w->lock);
 	if (w->error[0]) {
 		pthread_mutex_unlock(&w->lock);
+		pm_die_if_pipe_closed(w->error_errno);
 		pm_die(PM_EXIT_IO, "%s: write failed: %s", w->name, w->error);
 	}
 }
@@ -224,8 +228,10 @@ void stream_writer_finish(struct stream_writer *w)
 		pm_die(PM_EXIT_IO, "%s: cannot stop the compression thread", w->name);
 	w->open = false;
 	/* The last member, empty, says that the stream is whole. */
-	if (!write_member(w, "", 0, false))
+	if (!write_member(w, "", 0, false)) {
+		pm_die_if_pipe_closed(errno);
 		pm_die(PM_EXIT_IO, "%s: write failed: %s", w->name, strerror(errno));
+	}
 	if (w->tmp_path && (fsync(w->fd) != 0 || close(w->fd) != 0))
 		pm_die(PM_EXIT_IO, "%s: %s", w->name, strerror(errno));
 	if (w->device && close(w->fd) != 0)

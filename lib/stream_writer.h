@@ -4,7 +4,7 @@
  * api keys) and renamed into place only by stream_writer_close, so a failed run
  * never leaves a file that looks complete.  A device or fifo (/dev/null) is
  * written in place: a rename would replace the device node.  Every write is checked; a failure is
- * fatal (exit 5).
+ * fatal (exit 5), but a closed pipe ends the tool by SIGPIPE (pm_die_if_pipe_closed).
  */
 #ifndef PM_STREAM_WRITER_H
 #define PM_STREAM_WRITER_H

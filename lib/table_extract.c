@@ -142,6 +142,7 @@ void table_extract(PGconn *conn, const struct extract_options *o, struct stream_
 	db_exec(conn, what, "COMMIT");
 	progress_finish(&sink.progress, sink.rows, stream_writer_bytes(sink.out));
 	stream_writer_close(sink.out);
+	tool_stats_put(o->stats, "records", sink.rows);
 
 	bytebuf_free(&sql);
 	namelist_free(&cols);

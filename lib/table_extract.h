@@ -11,6 +11,7 @@
 
 #include "namelist.h"
 #include "stream_writer.h"
+#include "tool_stats.h"
 
 struct extract_options {
 	const char *schema;
@@ -23,6 +24,7 @@ struct extract_options {
 	unsigned shard, nshards;  /* shard 1..nshards; nshards 0: none */
 	const char *snapshot;
 	bool progress;
+	struct tool_stats *stats;   /* --stats: gets records; NULL: none */
 };
 
 /* Write the rows to out (opened by the caller, before connecting) and close it. */

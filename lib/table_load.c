@@ -35,6 +35,7 @@ struct load {
 	struct bytebuf sql;
 	struct bytebuf list; /* scratch for column_list */
 	uint64_t records, inserted, updated;
+	uint64_t keymap_entries; /* pairs added to the key map */
 };
 
 /* Escaped, comma-separated names, each after prefix; valid until the next call. */
@@ -540,7 +541,7 @@ static void merge_new_ids(struct load *l)
 	sql_add(l, "INSERT INTO ");
 	sql_add(l, l->keymap);
 	sql_add(l, " SELECT old_key, new_key FROM pm_pairs");
-	run(l, "recording the key map", 0, NULL);
+	l->keymap_entries = run(l, "recording the key map", 0, NULL);
 	if (l->keymap_bulk)
 		finish_keymap_bulk(l);
 
@@ -704,6 +705,11 @@ void table_load(PGconn *conn, const struct load_options *o)
 	commit(&l);
 	if (keymap_out)
 		stream_writer_close(keymap_out);
+	tool_stats_put(o->stats, "records", l.records);
+	tool_stats_put(o->stats, "inserted", l.inserted);
+	tool_stats_put(o->stats, "updated", l.updated);
+	tool_stats_put(o->stats, "unchanged", l.records - l.inserted - l.updated);
+	tool_stats_put(o->stats, "keymap_entries", l.keymap_entries);
 	if (o->verbose)
 		pm_warn("%s: %llu records: %llu inserted, %llu updated, %llu unchanged", l.t->label,
 			(unsigned long long)l.records, (unsigned long long)l.inserted, (unsigned long long)l.updated,

@@ -12,6 +12,7 @@
 
 #include "load_checkpoint.h"
 #include "namelist.h"
+#include "tool_stats.h"
 
 enum load_mode { LOAD_INSERT, LOAD_UPSERT, LOAD_SKIP };
 
@@ -31,6 +32,7 @@ struct load_options {
 	bool keep_indexes; /* no rebuild (table_bulk) even when the table is empty */
 	const char *lock;  /* an advisory lock key, held exclusively from before the first record */
 	struct load_checkpoint checkpoint; /* name NULL: none */
+	struct tool_stats *stats; /* --stats: the load's counts, once committed; NULL: none */
 };
 
 void table_load(PGconn *conn, const struct load_options *o);

@@ -17,6 +17,8 @@ static void on_fatal_signal(int sig)
 void tool_init(const char *argv0)
 {
 	pm_set_progname(argv0);
+	/* A closed output pipe: write fails with EPIPE, so the partial files go before the tool
+	 * dies of SIGPIPE after all (pm_die_if_pipe_closed). */
 	signal(SIGPIPE, SIG_IGN);
 	/* Past a file size limit (ulimit -f), write fails with EFBIG and the tool says so and
 	 * removes its partial files; the default SIGXFSZ would end it silently and leave them. */
@@ -26,12 +28,30 @@ void tool_init(const char *argv0)
 	signal(SIGHUP, on_fatal_signal);
 }
 
+/* What went to standard output, flushed and checked, then exit 0. */
+static _Noreturn void exit_after_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		pm_die_if_pipe_closed(errno);
+		pm_die(PM_EXIT_IO, "stdout: write failed");
+	}
+	exit(PM_EXIT_OK);
+}
+
+void tool_usage(int status, const char *text)
+{
+	if (status != PM_EXIT_OK) {
+		fputs(text, stderr);
+		exit(status);
+	}
+	fputs(text, stdout);
+	exit_after_stdout();
+}
+
 void tool_version(void)
 {
 	printf("%s (pm) %s\n", pm_progname(), PM_VERSION);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		pm_die(PM_EXIT_IO, "stdout: write failed");
-	exit(PM_EXIT_OK);
+	exit_after_stdout();
 }
 
 long long tool_parse_number(const char *arg, const char *option, long long min, long long max)

@@ -6,8 +6,12 @@
 #define PM_VERSION "0.1.0"
 #endif
 
-/* Name the tool for messages, and turn SIGPIPE and SIGXFSZ into write errors with a message. */
+/* Name the tool for messages; SIGPIPE and SIGXFSZ become failed writes (EPIPE, EFBIG) that the
+ * tool sees, so that it removes its partial files first (pm_die_if_pipe_closed for EPIPE). */
 void tool_init(const char *argv0);
+
+/* Print the usage text, on standard output for status 0 (--help) else on standard error, and exit. */
+_Noreturn void tool_usage(int status, const char *text);
 
 /* Print "tool (pm) VERSION" and exit 0. */
 _Noreturn void tool_version(void);

@@ -58,6 +58,14 @@ static void bind(struct run *r)
 	}
 }
 
+static void put_stats(const struct run *r)
+{
+	tool_stats_put(r->o->stats, "records", r->written + r->rejected);
+	tool_stats_put(r->o->stats, "written", r->written);
+	tool_stats_put(r->o->stats, "rejected", r->rejected);
+	tool_stats_put(r->o->stats, "warnings", r->warned);
+}
+
 static void reject(struct run *r, const struct csv_record *rec, const char *column, const char *reason)
 {
 	char number[24];
@@ -80,6 +88,8 @@ static void reject(struct run *r, const struct csv_record *rec, const char *colu
 		/* The rejects so far stay for the operator; the output goes. */
 		if (r->rejects)
 			stream_writer_close(r->rejects);
+		put_stats(r);
+		tool_stats_close(r->o->stats);
 		pm_die(PM_EXIT_DIFFERENCES, "%s: record %llu: column \"%s\": %s; more than %lld rejects, stopping",
 		       stream_reader_name(r->in), (unsigned long long)rec->number, column, reason, r->o->max_rejects);
 	}
@@ -212,6 +222,7 @@ void transform_run(const struct mapping *m, const struct transform_options *o)
 	if (r.rejects)
 		stream_writer_close(r.rejects);
 	stream_writer_close(r.out);
+	put_stats(&r);
 	if (o->verbose || r.rejected || r.warned)
 		pm_warn("%s: %llu records: %llu written, %llu rejected, %llu warnings", m->target,
 			(unsigned long long)(r.written + r.rejected), (unsigned long long)r.written,

@@ -10,6 +10,7 @@
 
 #include "keymap.h"
 #include "mapping.h"
+#include "tool_stats.h"
 
 struct transform_options {
 	const char *input;
@@ -21,9 +22,11 @@ struct transform_options {
 	size_t nkeymaps;
 	bool progress;
 	bool verbose;
+	struct tool_stats *stats; /* --stats: the run's counts; NULL: none */
 };
 
-/* More rejects than max_rejects end the run with exit 1 and no output file. */
+/* More rejects than max_rejects end the run with exit 1 and no output file; the stats file,
+ * if any, is then written and closed here, with the counts up to the stop. */
 void transform_run(const struct mapping *m, const struct transform_options *o);
 
 #endif

@@ -293,3 +293,19 @@ void verify_summary(const char *left, const char *right, const struct verify_cou
 			(unsigned long long)c->changed_values, (unsigned long long)c->duplicates,
 			(unsigned long long)c->orphans, (unsigned long long)c->sequences);
 }
+
+void verify_stats(struct tool_stats *s, const struct verify_counts *c)
+{
+	tool_stats_put(s, "left_records", c->left);
+	tool_stats_put_checksum(s, "left_checksum", c->left_sum);
+	tool_stats_put(s, "right_records", c->right);
+	tool_stats_put_checksum(s, "right_checksum", c->right_sum);
+	tool_stats_put(s, "differences", verify_counts_differences(c));
+	tool_stats_put(s, "missing", c->missing);
+	tool_stats_put(s, "extra", c->extra);
+	tool_stats_put(s, "changed", c->changed);
+	tool_stats_put(s, "changed_values", c->changed_values);
+	tool_stats_put(s, "duplicate_keys", c->duplicates);
+	tool_stats_put(s, "orphans", c->orphans);
+	tool_stats_put(s, "sequences_behind", c->sequences);
+}

@@ -14,6 +14,7 @@
 
 #include "namelist.h"
 #include "stream_writer.h"
+#include "tool_stats.h"
 #include "verify_source.h"
 
 struct verify_counts {
@@ -36,5 +37,8 @@ void verify_diff_target(struct verify_source *right, struct stream_writer *repor
 
 /* The summary on standard error: each side's count and checksum, then the differences. */
 void verify_summary(const char *left, const char *right, const struct verify_counts *c);
+
+/* The same figures for programs (--stats): see pm-verify(1) for the keys. */
+void verify_stats(struct tool_stats *s, const struct verify_counts *c);
 
 #endif

@@ -117,6 +117,11 @@ data_lines() {
 	run -0 pm-load --version
 	assert_output --regexp '^pm-load \(pm\) [0-9]+\.[0-9]+\.[0-9]+$'
 	run -2 pm-extract --no-such-option
+	# Standard output is checked for --help and --version alike.
+	run -5 bash -c 'pm-extract --help >/dev/full'
+	assert_output 'pm-extract: stdout: write failed'
+	run -5 bash -c 'pm-transform --version >/dev/full'
+	assert_output 'pm-transform: stdout: write failed'
 }
 
 @test "an extract killed by a signal leaves no file behind" {

@@ -1,6 +1,7 @@
 # Faults from outside the stream: a full disk, a file size limit, a reader that leaves, a connection
 # killed, the server restarted, a key map larger than its memory.  Each ends with the documented exit
-# status and a message that names it, commits nothing, and leaves no file that passes for complete.
+# status and a message that names it (but a reader that leaves ends the writer by SIGPIPE, silent, as
+# a filter ends), commits nothing, and leaves no file that passes for complete.
 load helpers
 
 setup() {
@@ -144,14 +145,41 @@ restart_server() {
 	assert_output 'pm-transform: stdout: write failed: No space left on device'
 }
 
-@test "a reader that leaves early (SIGPIPE): the writer exits 5 with a message, never silently" {
+@test "a reader that leaves early: the writer ends by SIGPIPE as a filter does (141), silent, no partial file" {
 	run bash -c 'pm-extract -t big 2>err | head -c 100 >/dev/null; echo "${PIPESTATUS[0]}"'
-	assert_output 5
-	assert_equal "$(cat err)" 'pm-extract: stdout: write failed: Broken pipe'
+	assert_output 141
+	assert_equal "$(cat err)" ''
 	pm-extract -t big -o whole.gz
-	run bash -c 'pm-transform -m "$1" -i whole.gz 2>err | head -c 100 >/dev/null; echo "${PIPESTATUS[0]}"' _ copy.map
-	assert_output 5
-	assert_equal "$(cat err)" 'pm-transform: stdout: write failed: Broken pipe'
+	# The partial rejects file and the stats file go, as on any failure, before the signal.
+	run bash -c 'pm-transform -m "$1" -i whole.gz --rejects rej.gz --stats t.stats 2>err | head -c 100 >/dev/null
+		echo "${PIPESTATUS[0]}"' _ copy.map
+	assert_output 141
+	assert_equal "$(cat err)" ''
+	no_output_left . rej.gz
+	no_output_left . t.stats
+	# An -o fifo is a pipe too.
+	mkfifo fifo
+	head -c 100 fifo >/dev/null &
+	run pm-transform -m copy.map -i whole.gz -o fifo
+	wait $!
+	assert_equal "$status" 141
+	assert_output ''
+	# pm-load's key map into a pipe that closes: the load is not committed.
+	sql "CREATE TABLE prof (id bigserial PRIMARY KEY, s text)"
+	head -c 100 fifo >/dev/null &
+	run pm-load -t prof -i whole.gz --new-ids id --keymap-out fifo --stats l.stats
+	wait $!
+	assert_equal "$status" 141
+	assert_output ''
+	assert_equal "$(sql 'SELECT count(*) FROM prof')" 0
+	assert_equal "$(sql "SELECT to_regclass('pm.keymap_prof') IS NULL")" t
+	no_output_left . l.stats
+	# What the tools print on standard output themselves: --help, --version (true has left
+	# before the write, so it fails with EPIPE).
+	run bash -c '{ sleep 0.2; pm-load --help; echo "status $?" >&2; } | true'
+	assert_output 'status 141'
+	run bash -c '{ sleep 0.2; pm-verify --version; echo "status $?" >&2; } | true'
+	assert_output 'status 141'
 	# The stage after a writer that died mid-stream refuses what it got, and commits nothing.
 	run bash -c 'pm-extract -t big 2>/dev/null | head -c 300000 | pm-load -t dst; echo "${PIPESTATUS[2]}"'
 	assert_line --regexp 'pm-load: stdin: (header|record [0-9]+): truncated stream'
