@@ -1,4 +1,5 @@
 /* pm-plan: the migration plan (pm-plan(5)) checked and told to the pipelines, one fact a line. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,12 +14,11 @@
 
 static _Noreturn void usage(int status)
 {
-	fprintf(status ? stderr : stdout,
+	tool_usage(status,
 		"usage: pm-plan -p plan check\n"
 		"       pm-plan -p plan moves\n"
 		"       pm-plan -p plan columns move\n"
 		"       pm-plan -p plan compat install|remove\n");
-	exit(status);
 }
 
 int main(int argc, char **argv)
@@ -68,8 +68,10 @@ int main(int argc, char **argv)
 			compat_sql_remove(p, stdout);
 	}
 	/* check: loading it was the check. */
-	if (fflush(stdout) != 0 || ferror(stdout))
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		pm_die_if_pipe_closed(errno);
 		pm_die(PM_EXIT_IO, "stdout: write failed");
+	}
 	plan_free(p);
 	return PM_EXIT_OK;
 }

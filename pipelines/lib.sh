@@ -96,3 +96,45 @@ keymap_move() { # keymap
 	done
 	return 1
 }
+
+# ---------------------------------------------------------------------------------------------------
+# The tools' figures for programs (--stats FILE: one "key value" a line, written only by a run that
+# went to its end): never their messages.
+stats_value() { # file key: the value, or nothing when the file or the key is absent
+	[[ -f $1 ]] || return 0
+	awk -v k="$2" '$1 == k { print $2; exit }' "$1"
+}
+stats_sum() { # key file...: the sum over the files, or nothing unless every one holds the key
+	local key=$1 f v sum=0
+	shift
+	for f in "$@"; do
+		v=$(stats_value "$f" "$key")
+		[[ $v =~ ^[0-9]+$ ]] || return 0
+		sum=$((sum + v))
+	done
+	echo "$sum"
+}
+
+# The cause of a failed pipe, not its echo: of its commands (names and statuses, two arrays passed
+# by name), the first whose status is neither 0 nor 141.  141 is SIGPIPE: a command whose reader
+# stopped first, the echo of the reader's own failure (the pm tools end so on a closed pipe, as
+# filters do).  Only when every failure is 141 is the first of them the cause.  Sets cause_name and
+# cause_status; false when every command succeeded.
+pipe_cause() { # names-array statuses-array
+	local -n pipe_names=$1 pipe_statuses=$2
+	local i
+	cause_name='' cause_status=0
+	for i in "${!pipe_statuses[@]}"; do
+		if ((pipe_statuses[i] != 0 && pipe_statuses[i] != 141)); then
+			cause_name=${pipe_names[i]} cause_status=${pipe_statuses[i]}
+			return 0
+		fi
+	done
+	for i in "${!pipe_statuses[@]}"; do
+		if ((pipe_statuses[i] == 141)); then
+			cause_name=${pipe_names[i]} cause_status=141
+			return 0
+		fi
+	done
+	return 1
+}

@@ -213,3 +213,21 @@ target_digest() {
 	assert_line --regexp '^; +Compression: 6$'
 	(( $(stat -c %s work/backup.source.dump) < plain / 2 ))
 }
+
+@test "a load the target refuses is named as the cause, with its status and message; nothing upstream is blamed" {
+	# Enough printers that the pipe's buffers fill: the commands before pm-load are still writing
+	# when it stops, and end by SIGPIPE (the echo, not the cause).
+	"$PM_ROOT/scripts/generate-portal" --replace --profiles 300 --printers 40000 --targets 2>/dev/null
+	sql "ALTER TABLE printers_printer DROP COLUMN ping"
+	run -3 migrate
+	assert_line 'pm-load: stdin: header: column "ping" is not in table printers_printer (declare it with --source-only to skip it)'
+	assert_line 'migrate: printers: pm-load failed (exit status 3)'
+	assert_line 'migrate: printers failed (exit status 3); its messages are in work/printers.log'
+	refute_output --partial 'pm-transform failed'
+	refute_output --partial 'pm-extract failed'
+	refute_output --partial 'tee '
+	run grep -ci 'broken pipe' work/printers.log
+	assert_output 0
+	assert_equal "$(sql 'SELECT count(*) FROM printers_printer')" 0
+	[ ! -e work/printers.csv.gz ]
+}

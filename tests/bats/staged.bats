@@ -212,3 +212,19 @@ loads_waiting() { # N: until N chunk loads wait for the lock
 	assert_output --partial "no table public.printers_printer in DST"
 	assert_equal "$(table_digest accounts_profile)" "$before"
 }
+
+@test "a chunk the target refuses names pm-load as the cause, with its status; nothing of it is loaded" {
+	"$PM_ROOT/scripts/generate-portal" --replace --profiles 300 --printers 40000 --targets >/dev/null
+	sql "ALTER TABLE printers_printer DROP COLUMN ping"
+	chunk=20000
+	run -0 step
+	assert_output --partial 'staged: profiles: moved ids start..'
+	run -3 step
+	assert_line 'pm-load: stdin: header: column "ping" is not in table printers_printer (declare it with --source-only to skip it)'
+	assert_line 'staged: printers: pm-load failed (exit status 3); nothing of this chunk is loaded'
+	refute_output --partial 'pm-transform failed'
+	refute_output --partial 'pm-extract failed'
+	refute_output --regexp '[Bb]roken pipe'
+	assert_equal "$(sql 'SELECT count(*) FROM printers_printer')" 0
+	assert_equal "$(sql "SELECT count(*) FROM pm.checkpoint WHERE name = 'staged:portal_printer'")" 0
+}
