@@ -44,9 +44,45 @@ exists() { # conninfo table
 	[[ $(psql_at "$1" "SELECT to_regclass('$2') IS NOT NULL") == t ]]
 }
 
-# A WORKDIR's run: SRC and DST as a hash (a conninfo may hold a password).
+# ---------------------------------------------------------------------------------------------------
+# A WORKDIR belongs to one run between one SRC and one DST, kept in two files: run.id, the connection
+# strings as a hash (a conninfo may hold a password), and databases, each database as its server
+# knows it, so that another cluster, or a database dropped and created again under the same name,
+# is told apart from the one the run began with.
 run_id() { # src dst
 	printf '%s\n%s\n' "$1" "$2" | sha256sum | cut -d' ' -f1
+}
+db_identity() { # conninfo: "system identifier of the cluster:oid of the database"
+	psql_at "$1" "SELECT (SELECT system_identifier FROM pg_control_system()) || ':' || oid
+		FROM pg_database WHERE datname = current_database()"
+}
+# workdir_identify SRC DST: the databases' identities, into src_identity and dst_identity (exit 4
+# when one cannot be reached).
+workdir_identify() {
+	src_identity=$(db_identity "$1") || die 4 "cannot connect to SRC"
+	dst_identity=$(db_identity "$2") || die 4 "cannot connect to DST"
+}
+workdir_claim() { # workdir src dst: the run's files, for a WORKDIR that has none yet
+	run_id "$2" "$3" >"$1/run.id"
+	printf 'source\t%s\ntarget\t%s\n' "$src_identity" "$dst_identity" >"$1/databases"
+}
+# workdir_check WORKDIR SRC DST: exit 2 unless the WORKDIR is the run's between these databases.
+# One made by an earlier pm has no databases file: it gets the one it would have had.
+workdir_check() {
+	local side identity was
+	[[ -f $1/run.id && $(cat -- "$1/run.id") == "$(run_id "$2" "$3")" ]] ||
+		die 2 "$1 belongs to a run between other databases: give each run a WORKDIR of its own"
+	if [[ ! -f $1/databases ]]; then
+		printf 'source\t%s\ntarget\t%s\n' "$src_identity" "$dst_identity" >"$1/databases"
+		return 0
+	fi
+	for side in source target; do
+		identity=$src_identity
+		[[ $side == source ]] || identity=$dst_identity
+		was=$(awk -F '\t' -v s="$side" '$1 == s { print $2 }' "$1/databases")
+		[[ $was == "$identity" ]] ||
+			die 2 "$1 belongs to a run with another $side database (another cluster, or a database dropped and created again under its name: ${was:-none} then, $identity now): give each run a WORKDIR of its own"
+	done
 }
 
 # The source's content, whatever the row order and however large (backup, rollback, auditors):

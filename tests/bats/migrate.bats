@@ -231,3 +231,24 @@ target_digest() {
 	assert_equal "$(sql 'SELECT count(*) FROM printers_printer')" 0
 	[ ! -e work/printers.csv.gz ]
 }
+
+@test "a WORKDIR whose database was dropped and created again is refused, exit 2, nothing changed" {
+	run -0 migrate
+	dropdb "$PGDATABASE"
+	createdb "$PGDATABASE"
+	"$PM_ROOT/scripts/generate-portal" --profiles 300 --printers 1500 2>/dev/null
+	before=$(table_digest portal_profile)$(table_digest portal_printer)
+	cp work/manifest.tsv manifest.before
+	run -2 migrate
+	assert_output --regexp '^migrate: work belongs to a run with another source database \(another cluster, or a database dropped and created again under its name: [0-9]+:[0-9]+ then, [0-9]+:[0-9]+ now\): give each run a WORKDIR of its own$'
+	assert_equal "$(table_digest portal_profile)$(table_digest portal_printer)" "$before"
+	assert_equal "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'pm'")" 0
+	assert_equal "$(sql "SELECT count(*) FROM pg_class WHERE relname IN ('accounts_profile', 'printers_printer')")" 0
+	cmp work/manifest.tsv manifest.before
+	# A WORKDIR made before pm kept the databases' identities: it gets them at its next run.
+	run -0 migrate -w older
+	rm older/databases
+	run -0 migrate -w older
+	assert_line 'verification: no differences'
+	[ -s older/databases ]
+}

@@ -213,7 +213,8 @@ physical() {
 	psql -X -q -d postgres -c "ALTER DATABASE \"$PGDATABASE\" ALLOW_CONNECTIONS false"
 	run -4 rollback -w work --yes
 	psql -X -q -d postgres -c "ALTER DATABASE \"$PGDATABASE\" ALLOW_CONNECTIONS true"
-	assert_output --partial 'rollback: source: '
+	# Found when the WORKDIR's databases are checked, before anything else.
+	assert_line 'rollback: cannot connect to SRC'
 	assert_output --partial "database \"$PGDATABASE\" is not currently accepting connections"
 	assert_equal "$(state)" "$before"
 }

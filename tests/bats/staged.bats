@@ -71,10 +71,21 @@ stop_writer() {
 	assert_output --partial "staged: done: every row is moved and verified"
 	assert_portal_moved
 	assert_equal "$(sql "SELECT value || ' ' || rows FROM pm.checkpoint WHERE name = 'staged:portal_printer'")" "$(sql "SELECT max(id) FROM portal_printer") 900"
-	# A step after done has nothing to move and says done again.
+	# A step after done has nothing to move and says done again, from the record: no verification.
+	rm -rf "$work/verify"
 	run step
 	assert_success
-	assert_output --partial "staged: done"
+	assert_output --regexp "^staged: done: every row is moved, verified at [0-9T:-]+Z \(reports in $work/verify; --verify verifies again\)$"
+	[ ! -e "$work/verify" ]
+	# --verify verifies again; a difference found then is reported, and the record goes.
+	run -0 "$PM_ROOT/pipelines/staged" -s "$db" -t "$db" -w "$work" --verify
+	assert_output --partial "staged: done: every row is moved and verified"
+	[ -e "$work/verify/printers.csv.gz" ]
+	sql "UPDATE printers_printer SET ping = NOT ping WHERE id = (SELECT min(id) FROM printers_printer)"
+	run -1 "$PM_ROOT/pipelines/staged" -s "$db" -t "$db" -w "$work" --verify
+	assert_output --partial "verify: printers: DIFFERENCES"
+	[ ! -e "$work/verified" ]
+	run -1 step
 	# Each chunk's streams are kept for the auditors, private to their owner.
 	q1=$(chunk_end portal_printer 1)
 	run zcat "$work/chunks/printers.after-$q1.csv.gz"
@@ -227,4 +238,36 @@ loads_waiting() { # N: until N chunk loads wait for the lock
 	refute_output --regexp '[Bb]roken pipe'
 	assert_equal "$(sql 'SELECT count(*) FROM printers_printer')" 0
 	assert_equal "$(sql "SELECT count(*) FROM pm.checkpoint WHERE name = 'staged:portal_printer'")" 0
+}
+
+@test "two first steps started together on a fresh WORKDIR: both exit 0, one moves the chunk, nothing loads twice" {
+	for i in 1 2 3 4; do
+		step >"$BATS_TEST_TMPDIR/step$i.out" 2>&1 &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[i]}" || { cat "$BATS_TEST_TMPDIR/step$((i + 1)).out"; false; }
+	done
+	run cat "$BATS_TEST_TMPDIR"/step*.out
+	refute_output --partial 'File exists'
+	refute_output --partial 'cannot create'
+	# Each chunk moved once, by one of them: the others left it be, or moved the next.
+	assert_equal "$(sql "SELECT count(*) FROM accounts_profile")" "$(sql "SELECT rows FROM pm.checkpoint WHERE name = 'staged:portal_profile'")"
+	assert_equal "$(sql "SELECT count(*) FROM accounts_profile")" "$(sql "SELECT count(*) FROM pm.keymap_profile")"
+	[ "$(grep -c 'moved ids' "$BATS_TEST_TMPDIR"/step*.out | awk -F: '{ n += $2 } END { print n }')" -ge 1 ]
+	steps_until_done 20
+	assert_portal_moved
+}
+
+@test "a WORKDIR whose database was dropped and created again is refused, exit 2, nothing changed" {
+	run -0 step
+	# The same name, a new database: the WORKDIR's checkpoint and key map belonged to the old one.
+	dropdb "$PGDATABASE"
+	createdb "$PGDATABASE"
+	"$PM_ROOT/scripts/generate-portal" --profiles 300 --printers 900 --targets >/dev/null
+	before=$(table_digest portal_profile)$(table_digest accounts_profile)
+	run -2 step
+	assert_output --regexp "^staged: $work belongs to a run with another source database \(another cluster, or a database dropped and created again under its name: [0-9]+:[0-9]+ then, [0-9]+:[0-9]+ now\): give each run a WORKDIR of its own$"
+	assert_equal "$(table_digest portal_profile)$(table_digest accounts_profile)" "$before"
+	assert_equal "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'pm'")" 0
 }
