@@ -18,7 +18,8 @@ static _Noreturn void usage(int status)
 		"usage: pm-plan -p plan check\n"
 		"       pm-plan -p plan moves\n"
 		"       pm-plan -p plan columns move\n"
-		"       pm-plan -p plan compat install|remove\n");
+		"       pm-plan -p plan compat install [--reference move.column=move]...\n"
+		"       pm-plan -p plan compat remove\n");
 }
 
 int main(int argc, char **argv)
@@ -46,10 +47,13 @@ int main(int argc, char **argv)
 		usage(PM_EXIT_USAGE);
 	const char *command = argv[optind++];
 	int nargs = argc - optind;
+	bool install = strcmp(command, "compat") == 0 && nargs >= 1 && strcmp(argv[optind], "install") == 0;
 	bool known = (strcmp(command, "check") == 0 && nargs == 0) || (strcmp(command, "moves") == 0 && nargs == 0) ||
 		     (strcmp(command, "columns") == 0 && nargs == 1) ||
-		     (strcmp(command, "compat") == 0 && nargs == 1 &&
-		      (strcmp(argv[optind], "install") == 0 || strcmp(argv[optind], "remove") == 0));
+		     (strcmp(command, "compat") == 0 && nargs == 1 && strcmp(argv[optind], "remove") == 0) ||
+		     (install && nargs % 2 == 1);
+	for (int i = optind + 1; known && i < argc; i += 2)
+		known = strcmp(argv[i], "--reference") == 0;
 	if (!known)
 		usage(PM_EXIT_USAGE);
 
@@ -62,10 +66,16 @@ int main(int argc, char **argv)
 			pm_die(PM_EXIT_USAGE, "%s: no move named \"%s\"", path, argv[optind]);
 		plan_print_columns(mv, stdout);
 	} else if (strcmp(command, "compat") == 0) {
-		if (strcmp(argv[optind], "install") == 0)
-			compat_sql_install(p, stdout);
-		else
+		if (install) {
+			size_t nrefs = (size_t)(nargs - 1) / 2;
+			struct compat_reference *refs = pm_malloc((nrefs ? nrefs : 1) * sizeof *refs);
+			for (size_t i = 0; i < nrefs; i++)
+				refs[i] = compat_reference_parse(p, argv[optind + 2 + 2 * (int)i]);
+			compat_sql_install(p, refs, nrefs, stdout);
+			free(refs);
+		} else {
 			compat_sql_remove(p, stdout);
+		}
 	}
 	/* check: loading it was the check. */
 	if (fflush(stdout) != 0 || ferror(stdout)) {

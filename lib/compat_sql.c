@@ -1,7 +1,35 @@
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compat_sql.h"
+#include "pm_error.h"
+
+struct compat_reference compat_reference_parse(const struct plan *p, const char *arg)
+{
+	const char *dot = strchr(arg, '.'), *eq = strchr(arg, '=');
+	struct compat_reference r = { 0 };
+
+	if (!dot || !eq || eq < dot)
+		pm_die(PM_EXIT_USAGE, "--reference: \"%s\" is not MOVE.COLUMN=MOVE", arg);
+	char *move = pm_strndup(arg, (size_t)(dot - arg)), *column = pm_strndup(dot + 1, (size_t)(eq - dot - 1));
+	r.move = plan_find(p, move);
+	r.to = plan_find(p, eq + 1);
+	if (!r.move || !r.to)
+		pm_die(PM_EXIT_USAGE, "--reference: \"%s\": the plan has no move \"%s\"", arg, r.move ? eq + 1 : move);
+	for (size_t i = 0; i < r.move->mapping->ncolumns; i++)
+		if (strcmp(r.move->mapping->columns[i].name, column) == 0)
+			r.column = &r.move->mapping->columns[i];
+	if (!r.column || !r.column->from || r.column->keymap)
+		pm_die(PM_EXIT_USAGE, "--reference: \"%s\": no column \"%s\" of move %s that comes from a source column as it is",
+		       arg, column, move);
+	if (r.to->new_ids)
+		pm_die(PM_EXIT_USAGE, "--reference: \"%s\": move %s takes new ids: its references go through its key map", arg,
+		       r.to->name);
+	free(move);
+	free(column);
+	return r;
+}
 
 /* A string constant: quotes doubled (schemas/compat.sql sets standard_conforming_strings). */
 static void put_literal(FILE *out, const char *s)
@@ -70,8 +98,16 @@ static void put_values(FILE *out, const struct plan_move *mv, const char *row)
 	}
 }
 
+/* Before a row of mv is carried on: the rows its references point at, moved. */
+static void put_references(FILE *out, const struct plan_move *mv, const struct compat_reference *refs, size_t nrefs)
+{
+	for (size_t i = 0; i < nrefs; i++)
+		if (refs[i].move == mv)
+			fprintf(out, "        PERFORM pm.compat_ref_%s(NEW.%s);\n", refs[i].to->name, refs[i].column->from);
+}
+
 /* New ids: the key map, the function that reads it (moving an unmoved row), the row trigger. */
-static void install_new_ids(FILE *out, const struct plan_move *mv)
+static void install_new_ids(FILE *out, const struct plan_move *mv, const struct compat_reference *refs, size_t nrefs)
 {
 	const char *km = mv->keymap, *k = mv->key;
 
@@ -80,53 +116,55 @@ static void install_new_ids(FILE *out, const struct plan_move *mv)
 		"CREATE TABLE IF NOT EXISTS pm.keymap_%s (old_key bigint PRIMARY KEY, new_key bigint NOT NULL UNIQUE);\n\n",
 		k, km, km);
 	fprintf(out,
-		"-- The new key of old key p of %s; a row no move has reached yet is moved now (its row as\n"
+		"-- The new key of old key $1 of %s; a row no move has reached yet is moved now (its row as\n"
 		"-- the source holds it at this moment: none when it is being deleted).  NULL stays NULL.\n"
-		"CREATE OR REPLACE FUNCTION pm.compat_key_%s(p bigint) RETURNS bigint LANGUAGE plpgsql STRICT AS $$\n"
+		"-- The variable is quoted in mixed case: no column (a plain name) can be taken for it.\n"
+		"CREATE OR REPLACE FUNCTION pm.compat_key_%s(bigint) RETURNS bigint LANGUAGE plpgsql STRICT AS $$\n"
 		"DECLARE\n"
-		"    k bigint;\n"
+		"    \"newKey\" bigint;\n"
 		"BEGIN\n"
-		"    SELECT new_key INTO k FROM pm.keymap_%s WHERE old_key = p;\n"
+		"    SELECT new_key INTO \"newKey\" FROM pm.keymap_%s WHERE old_key = $1;\n"
 		"    IF FOUND THEN\n"
-		"        RETURN k;\n"
+		"        RETURN \"newKey\";\n"
 		"    END IF;\n"
 		"    -- Two writers may move the same row at once: the second waits for the first, then uses its key.\n"
 		"    INSERT INTO pm.keymap_%s (old_key, new_key)\n"
-		"        VALUES (p, nextval(pg_get_serial_sequence('public.%s', '%s')::regclass))\n"
+		"        VALUES ($1, nextval(pg_get_serial_sequence('public.%s', '%s')::regclass))\n"
 		"        ON CONFLICT (old_key) DO NOTHING\n"
-		"        RETURNING new_key INTO k;\n"
-		"    IF k IS NULL THEN\n"
-		"        SELECT new_key INTO STRICT k FROM pm.keymap_%s WHERE old_key = p;\n"
+		"        RETURNING new_key INTO \"newKey\";\n"
+		"    IF \"newKey\" IS NULL THEN\n"
+		"        SELECT new_key INTO STRICT \"newKey\" FROM pm.keymap_%s WHERE old_key = $1;\n"
 		"    ELSE\n"
 		"        INSERT INTO public.%s (%s",
 		mv->source, km, km, km, mv->target, k, km, mv->target, k);
 	put_columns(out, mv, true, NULL);
-	fprintf(out, ")\n            SELECT k");
+	fprintf(out, ")\n            SELECT \"newKey\"");
 	put_values(out, mv, "o");
 	fprintf(out,
-		" FROM public.%s o WHERE o.%s = p;\n"
+		" FROM public.%s o WHERE o.%s = $1;\n"
 		"    END IF;\n"
-		"    RETURN k;\n"
+		"    RETURN \"newKey\";\n"
 		"END $$;\n\n",
 		mv->source, k);
 	fprintf(out,
 		"CREATE OR REPLACE FUNCTION pm.compat_row_%s() RETURNS trigger LANGUAGE plpgsql AS $$\n"
 		"DECLARE\n"
-		"    k bigint;\n"
+		"    \"newKey\" bigint;\n"
 		"BEGIN\n"
 		"    PERFORM pm.compat_begin_write();\n"
 		"    -- A key that changes is a delete of the old and an insert of the new (Django never changes one).\n"
 		"    IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.%s <> NEW.%s) THEN\n"
-		"        DELETE FROM pm.keymap_%s WHERE old_key = OLD.%s RETURNING new_key INTO k;\n"
-		"        DELETE FROM public.%s WHERE %s = k;\n"
+		"        DELETE FROM pm.keymap_%s WHERE old_key = OLD.%s RETURNING new_key INTO \"newKey\";\n"
+		"        DELETE FROM public.%s WHERE %s = \"newKey\";\n"
 		"    END IF;\n"
-		"    IF TG_OP <> 'DELETE' THEN\n"
-		"        k := pm.compat_key_%s(NEW.%s);\n",
-		mv->name, k, k, km, k, mv->target, k, km, k);
+		"    IF TG_OP <> 'DELETE' THEN\n",
+		mv->name, k, k, km, k, mv->target, k);
+	put_references(out, mv, refs, nrefs);
+	fprintf(out, "        \"newKey\" := pm.compat_key_%s(NEW.%s);\n", km, k);
 	if (nonkey_columns(mv) > 0) {
 		fprintf(out, "        UPDATE public.%s SET ", mv->target);
 		put_columns(out, mv, false, "NEW");
-		fprintf(out, " WHERE %s = k;\n", k);
+		fprintf(out, " WHERE %s = \"newKey\";\n", k);
 	}
 	fprintf(out,
 		"    END IF;\n"
@@ -134,8 +172,32 @@ static void install_new_ids(FILE *out, const struct plan_move *mv)
 		"END $$;\n\n");
 }
 
+/* Kept ids: the function that moves a row no move has reached yet, for the rows that point at it. */
+static void install_reference(FILE *out, const struct plan_move *mv)
+{
+	const char *k = mv->key;
+
+	fprintf(out,
+		"-- Row id of %s, moved now unless a move has reached it (a row that points at it is carried on).\n"
+		"CREATE OR REPLACE FUNCTION pm.compat_ref_%s(bigint) RETURNS void LANGUAGE plpgsql STRICT AS $$\n"
+		"BEGIN\n"
+		"    IF NOT EXISTS (SELECT FROM public.%s WHERE %s = $1) THEN\n"
+		"        INSERT INTO public.%s (%s",
+		mv->source, mv->name, mv->target, k, mv->target, k);
+	put_columns(out, mv, true, NULL);
+	fprintf(out, ")\n            SELECT o.%s", k);
+	put_values(out, mv, "o");
+	fprintf(out,
+		" FROM public.%s o WHERE o.%s = $1\n"
+		"            ON CONFLICT (%s) DO NOTHING;\n"
+		"        PERFORM pm.compat_sequence_past('public.%s', '%s', $1);\n"
+		"    END IF;\n"
+		"END $$;\n\n",
+		mv->source, k, k, mv->target, k);
+}
+
 /* Kept ids: the row trigger, which also keeps the target's sequence past every id it writes. */
-static void install_kept_ids(FILE *out, const struct plan_move *mv)
+static void install_kept_ids(FILE *out, const struct plan_move *mv, const struct compat_reference *refs, size_t nrefs)
 {
 	const char *k = mv->key;
 
@@ -146,9 +208,10 @@ static void install_kept_ids(FILE *out, const struct plan_move *mv)
 		"    IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.%s <> NEW.%s) THEN\n"
 		"        DELETE FROM public.%s WHERE %s = OLD.%s;\n"
 		"    END IF;\n"
-		"    IF TG_OP <> 'DELETE' THEN\n"
-		"        INSERT INTO public.%s (%s",
-		mv->name, k, k, mv->target, k, k, mv->target, k);
+		"    IF TG_OP <> 'DELETE' THEN\n",
+		mv->name, k, k, mv->target, k, k);
+	put_references(out, mv, refs, nrefs);
+	fprintf(out, "        INSERT INTO public.%s (%s", mv->target, k);
 	put_columns(out, mv, true, NULL);
 	fprintf(out, ")\n            VALUES (NEW.%s", k);
 	put_values(out, mv, "NEW");
@@ -173,7 +236,7 @@ static void install_kept_ids(FILE *out, const struct plan_move *mv)
 		mv->target, k, k);
 }
 
-void compat_sql_install(const struct plan *p, FILE *out)
+void compat_sql_install(const struct plan *p, const struct compat_reference *refs, size_t nrefs, FILE *out)
 {
 	fprintf(out, "-- Generated by pm-plan from %s and its mapping files: the compatibility layer's\n"
 		     "-- part of each move, in the plan's order.\n\n", p->path);
@@ -181,10 +244,12 @@ void compat_sql_install(const struct plan *p, FILE *out)
 		const struct plan_move *mv = &p->moves[i];
 		fprintf(out, "-- move %s: %s to %s, %s\n", mv->name, mv->source, mv->target,
 			mv->new_ids ? "new ids" : "ids kept");
-		if (mv->new_ids)
-			install_new_ids(out, mv);
-		else
-			install_kept_ids(out, mv);
+		if (mv->new_ids) {
+			install_new_ids(out, mv, refs, nrefs);
+		} else {
+			install_reference(out, mv);
+			install_kept_ids(out, mv, refs, nrefs);
+		}
 		fprintf(out,
 			"CREATE OR REPLACE TRIGGER pm_compat AFTER INSERT OR UPDATE OR DELETE ON public.%s\n"
 			"    FOR EACH ROW EXECUTE FUNCTION pm.compat_row_%s();\n"
@@ -206,8 +271,10 @@ void compat_sql_remove(const struct plan *p, FILE *out)
 			"DROP TRIGGER IF EXISTS pm_compat_truncate ON public.%s;\n"
 			"DROP FUNCTION IF EXISTS pm.compat_row_%s();\n",
 			mv->source, mv->source, mv->name);
-		if (!mv->new_ids)
+		if (!mv->new_ids) {
+			fprintf(out, "DROP FUNCTION IF EXISTS pm.compat_ref_%s(bigint);\n", mv->name);
 			continue;
+		}
 		fprintf(out,
 			"DROP FUNCTION IF EXISTS pm.compat_key_%s(bigint);\n"
 			"DO $$\n"

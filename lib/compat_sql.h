@@ -14,7 +14,21 @@
 
 #include "plan.h"
 
-void compat_sql_install(const struct plan *p, FILE *out);
+/*
+ * A column of a move's target that is a foreign key to the target of a move with kept ids (as
+ * the target database declares it; the mapping files do not say): before a row is carried on,
+ * the row it points at is moved, when no move has reached it yet.
+ */
+struct compat_reference {
+	const struct plan_move *move;
+	const struct map_column *column;
+	const struct plan_move *to;
+};
+
+/* "MOVE.COLUMN=MOVE" checked against the plan; a bad one is a usage error (exit 2). */
+struct compat_reference compat_reference_parse(const struct plan *p, const char *arg);
+
+void compat_sql_install(const struct plan *p, const struct compat_reference *refs, size_t nrefs, FILE *out);
 void compat_sql_remove(const struct plan *p, FILE *out);
 
 #endif

@@ -134,7 +134,7 @@ old_code_writes() {
 	assert_line 'CREATE OR REPLACE FUNCTION pm.compat_row_printers() RETURNS trigger LANGUAGE plpgsql AS $$'
 	# The columns and key maps of the mapping files: the owner through the key map, NULL kept by STRICT.
 	assert_line --partial 'VALUES (NEW.id, pm.compat_key_profile(NEW.profile_id), NEW.ip_address, NEW.api_key, NEW.ping, NEW.printing)'
-	assert_line --partial 'pm.compat_key_profile(p bigint) RETURNS bigint LANGUAGE plpgsql STRICT'
+	assert_line --partial 'pm.compat_key_profile(bigint) RETURNS bigint LANGUAGE plpgsql STRICT'
 	# What install runs is what it printed: the objects it makes are the ones the text names.
 	compat install
 	assert_equal "$(sql "SELECT string_agg(proname, ' ' ORDER BY proname) FROM pg_proc WHERE pronamespace = 'pm'::regnamespace")" \
@@ -150,5 +150,5 @@ old_code_writes() {
 	assert_line 'DROP FUNCTION IF EXISTS pm.compat_row_printers();'
 	run -2 "$PM_ROOT/pipelines/compat" sql
 	assert_output --partial 'usage: pipelines/compat install|remove -d CONNINFO [--plan FILE]'
-	run -2 "$PM_ROOT/pipelines/compat" sql install -d "dbname=$PGDATABASE"
+	run -2 "$PM_ROOT/pipelines/compat" sql install --frobnicate
 }
