@@ -62,16 +62,27 @@ workdir_identify() {
 	src_identity=$(db_identity "$1") || die 4 "cannot connect to SRC"
 	dst_identity=$(db_identity "$2") || die 4 "cannot connect to DST"
 }
+# The plan a run follows, as its content: the plan file and its mapping files (plan.sha256).  A run
+# resumed, or rolled back, under another plan would take other tables for its own.
+plan_digest() {
+	cat -- "${plan_files[@]}" | sha256sum | cut -d' ' -f1
+}
 workdir_claim() { # workdir src dst: the run's files, for a WORKDIR that has none yet
 	run_id "$2" "$3" >"$1/run.id"
 	printf 'source\t%s\ntarget\t%s\n' "$src_identity" "$dst_identity" >"$1/databases"
+	plan_digest >"$1/plan.sha256"
 }
-# workdir_check WORKDIR SRC DST: exit 2 unless the WORKDIR is the run's between these databases.
-# One made by an earlier pm has no databases file: it gets the one it would have had.
+# workdir_check WORKDIR SRC DST: exit 2 unless the WORKDIR is the run's between these databases,
+# under this plan.  One made by an earlier pm lacks databases or plan.sha256: it gets them now.
 workdir_check() {
 	local side identity was
 	[[ -f $1/run.id && $(cat -- "$1/run.id") == "$(run_id "$2" "$3")" ]] ||
 		die 2 "$1 belongs to a run between other databases: give each run a WORKDIR of its own"
+	if [[ ! -f $1/plan.sha256 ]]; then
+		plan_digest >"$1/plan.sha256"
+	elif [[ $(cat -- "$1/plan.sha256") != "$(plan_digest)" ]]; then
+		die 2 "$1 belongs to a run that followed another plan (the plan file or a mapping file differs): give the --plan it had"
+	fi
 	if [[ ! -f $1/databases ]]; then
 		printf 'source\t%s\ntarget\t%s\n' "$src_identity" "$dst_identity" >"$1/databases"
 		return 0
@@ -102,8 +113,10 @@ plan_load() { # plan file
 	plan_moves=()
 	declare -gA move_source=() move_target=() move_map=() move_key=() move_ids=() move_keymap=() \
 		move_reads=() move_replaces=() move_ddl=()
+	plan_files=("$1")
 	while IFS=$'\t' read -r name source target map key ids keymap reads replaces ddl; do
 		plan_moves+=("$name")
+		plan_files+=("$map")
 		move_source[$name]=$source move_target[$name]=$target move_map[$name]=$map move_key[$name]=$key
 		move_ids[$name]=$ids move_keymap[$name]=${keymap#-} move_reads[$name]=${reads#-}
 		move_replaces[$name]=${replaces#-} move_ddl[$name]=$ddl

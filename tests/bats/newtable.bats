@@ -60,9 +60,18 @@ assert_jobs_moved() {
 	run -1 "$PM_ROOT/pipelines/verify" -s "$db" -t "$db" -w v --plan plan/portal.plan
 	assert_line 'verify: printjobs: DIFFERENCES, report v/printjobs.csv.gz'
 	refute_line --partial 'verify: printers: DIFFERENCES'
-	# The shipped plan knows nothing of the job log: rollback without --plan refuses, nothing done.
+	# The shipped plan knows nothing of the job log: the WORKDIR's run followed another, and a rerun
+	# or a rollback without its --plan is refused, nothing done.
+	run -2 "$PM_ROOT/pipelines/migrate" -s "$db" -t "$db" -w work
+	assert_output "migrate: work belongs to a run that followed another plan (the plan file or a mapping file differs): give the --plan it had"
 	run -2 "$PM_ROOT/pipelines/rollback" -s "$db" -t "$db" -w work --yes
-	assert_output 'rollback: work/created: unexpected line "public.printers_printjob": not a target of the plan (another --plan?) or not a pipelines/migrate WORKDIR; nothing done'
+	assert_output "rollback: work belongs to a run that followed another plan (the plan file or a mapping file differs): give the --plan it had"
+	# So is its own plan once a mapping file has changed.
+	cp plan/printjob.map printjob.map.was
+	sed -i 's/^column file_name .*/column file_name varchar(200) not-null/' plan/printjob.map
+	run -2 "$PM_ROOT/pipelines/migrate" -s "$db" -t "$db" -w work --plan plan/portal.plan
+	assert_output --partial 'followed another plan'
+	cp printjob.map.was plan/printjob.map
 	assert_equal "$(sql 'SELECT count(*) FROM printers_printjob')" 3000
 	# rollback walks the plan backwards: the job log first, then the rest; the source as it was.
 	run -0 "$PM_ROOT/pipelines/rollback" -s "$db" -t "$db" -w work --plan plan/portal.plan --yes

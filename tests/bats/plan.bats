@@ -102,6 +102,13 @@ bad_plan() {
 	assert_equal "${#lines[@]}" 2
 	run -0 "$PM_ROOT/tests/valgrind" "$PM_ROOT/build/bin/pm-plan" -p "$PM_ROOT/schemas/portal.plan" columns printers
 	assert_equal "${#lines[@]}" 6
+	run -0 "$PM_ROOT/tests/valgrind" "$PM_ROOT/build/bin/pm-plan" -p "$PM_ROOT/schemas/portal.plan" compat install \
+		--reference printers.ip_address=printers
+	assert_line '        PERFORM pm.compat_ref_printers(NEW.ip_address);'
+	run -0 "$PM_ROOT/tests/valgrind" "$PM_ROOT/build/bin/pm-plan" -p "$PM_ROOT/schemas/portal.plan" compat remove
+	run -2 "$PM_ROOT/tests/valgrind" "$PM_ROOT/build/bin/pm-plan" -p "$PM_ROOT/schemas/portal.plan" compat install \
+		--reference printers.nosuch=printers
+	assert_output 'pm-plan: --reference: "printers.nosuch=printers": no column "nosuch" of move printers that comes from a source column as it is'
 	bad_plan 'move printers portal_printer printer.map key id kept-ids'
 	run -2 "$PM_ROOT/tests/valgrind" "$PM_ROOT/build/bin/pm-plan" -p plan/bad.plan moves
 	assert_output --partial 'no earlier move records the key map'
@@ -131,4 +138,19 @@ bad_plan() {
 	# The command is checked before the plan is read.
 	run -2 pm-plan -p plan/nosuch.plan frobnicate
 	assert_line --index 0 'usage: pm-plan -p plan check'
+}
+
+@test "compat install --reference: each MOVE.COLUMN=MOVE checked against the plan" {
+	p=$PM_ROOT/schemas/portal.plan
+	run -2 pm-plan -p "$p" compat install --reference printers
+	assert_output 'pm-plan: --reference: "printers" is not MOVE.COLUMN=MOVE'
+	run -2 pm-plan -p "$p" compat install --reference jobs.printer_id=printers
+	assert_output 'pm-plan: --reference: "jobs.printer_id=printers": the plan has no move "jobs"'
+	run -2 pm-plan -p "$p" compat install --reference printers.profile_id=printers
+	assert_output 'pm-plan: --reference: "printers.profile_id=printers": no column "profile_id" of move printers that comes from a source column as it is'
+	run -2 pm-plan -p "$p" compat install --reference printers.ip_address=profiles
+	assert_output 'pm-plan: --reference: "printers.ip_address=profiles": move profiles takes new ids: its references go through its key map'
+	run -2 pm-plan -p "$p" compat install --refs printers.ip_address=printers
+	assert_line --index 0 'usage: pm-plan -p plan check'
+	run -2 pm-plan -p "$p" compat remove --reference printers.ip_address=printers
 }
