@@ -20,7 +20,12 @@ struct compat_reference compat_reference_parse(const struct plan *p, const char 
 	for (size_t i = 0; i < r.move->mapping->ncolumns; i++)
 		if (strcmp(r.move->mapping->columns[i].name, column) == 0)
 			r.column = &r.move->mapping->columns[i];
-	if (!r.column || !r.column->from || r.column->keymap)
+	if (r.column && strcmp(r.column->name, r.move->key) == 0)
+		pm_die(PM_EXIT_USAGE, "--reference: \"%s\": the key of move %s points at no other row", arg, move);
+	if (r.column && r.column->keymap)
+		pm_die(PM_EXIT_USAGE, "--reference: \"%s\": column \"%s\" goes through key map %s, which moves what it points at",
+		       arg, column, r.column->keymap);
+	if (!r.column || !r.column->from)
 		pm_die(PM_EXIT_USAGE, "--reference: \"%s\": no column \"%s\" of move %s that comes from a source column as it is",
 		       arg, column, move);
 	if (r.to->new_ids)
@@ -98,12 +103,24 @@ static void put_values(FILE *out, const struct plan_move *mv, const char *row)
 	}
 }
 
-/* Before a row of mv is carried on: the rows its references point at, moved. */
-static void put_references(FILE *out, const struct plan_move *mv, const struct compat_reference *refs, size_t nrefs)
+/*
+ * Once a row of mv is carried on: the rows its references point at, moved unless a move has
+ * reached them.  After the row, not before: the foreign keys are deferred (Django's are), and a
+ * cycle of references ends at a row that is there already.  From NEW in a row trigger, or, with
+ * row NULL, from the source row of key $1 (a row moved on touch).
+ */
+static void put_references(FILE *out, const struct plan_move *mv, const struct compat_reference *refs, size_t nrefs,
+			   const char *row)
 {
-	for (size_t i = 0; i < nrefs; i++)
-		if (refs[i].move == mv)
-			fprintf(out, "        PERFORM pm.compat_ref_%s(NEW.%s);\n", refs[i].to->name, refs[i].column->from);
+	for (size_t i = 0; i < nrefs; i++) {
+		if (refs[i].move != mv)
+			continue;
+		if (row)
+			fprintf(out, "        PERFORM pm.compat_ref_%s(%s.%s);\n", refs[i].to->name, row, refs[i].column->from);
+		else
+			fprintf(out, "        PERFORM pm.compat_ref_%s(o.%s) FROM public.%s o WHERE o.%s = $1;\n",
+				refs[i].to->name, refs[i].column->from, mv->source, mv->key);
+	}
 }
 
 /* New ids: the key map, the function that reads it (moving an unmoved row), the row trigger. */
@@ -140,12 +157,12 @@ static void install_new_ids(FILE *out, const struct plan_move *mv, const struct 
 	put_columns(out, mv, true, NULL);
 	fprintf(out, ")\n            SELECT \"newKey\"");
 	put_values(out, mv, "o");
+	fprintf(out, " FROM public.%s o WHERE o.%s = $1;\n", mv->source, k);
+	put_references(out, mv, refs, nrefs, NULL);
 	fprintf(out,
-		" FROM public.%s o WHERE o.%s = $1;\n"
 		"    END IF;\n"
 		"    RETURN \"newKey\";\n"
-		"END $$;\n\n",
-		mv->source, k);
+		"END $$;\n\n");
 	fprintf(out,
 		"CREATE OR REPLACE FUNCTION pm.compat_row_%s() RETURNS trigger LANGUAGE plpgsql AS $$\n"
 		"DECLARE\n"
@@ -159,13 +176,13 @@ static void install_new_ids(FILE *out, const struct plan_move *mv, const struct 
 		"    END IF;\n"
 		"    IF TG_OP <> 'DELETE' THEN\n",
 		mv->name, k, k, km, k, mv->target, k);
-	put_references(out, mv, refs, nrefs);
 	fprintf(out, "        \"newKey\" := pm.compat_key_%s(NEW.%s);\n", km, k);
 	if (nonkey_columns(mv) > 0) {
 		fprintf(out, "        UPDATE public.%s SET ", mv->target);
 		put_columns(out, mv, false, "NEW");
 		fprintf(out, " WHERE %s = \"newKey\";\n", k);
 	}
+	put_references(out, mv, refs, nrefs, "NEW");
 	fprintf(out,
 		"    END IF;\n"
 		"    RETURN NULL;\n"
@@ -173,7 +190,7 @@ static void install_new_ids(FILE *out, const struct plan_move *mv, const struct 
 }
 
 /* Kept ids: the function that moves a row no move has reached yet, for the rows that point at it. */
-static void install_reference(FILE *out, const struct plan_move *mv)
+static void install_reference(FILE *out, const struct plan_move *mv, const struct compat_reference *refs, size_t nrefs)
 {
 	const char *k = mv->key;
 
@@ -190,10 +207,12 @@ static void install_reference(FILE *out, const struct plan_move *mv)
 	fprintf(out,
 		" FROM public.%s o WHERE o.%s = $1\n"
 		"            ON CONFLICT (%s) DO NOTHING;\n"
-		"        PERFORM pm.compat_sequence_past('public.%s', '%s', $1);\n"
-		"    END IF;\n"
-		"END $$;\n\n",
+		"        PERFORM pm.compat_sequence_past('public.%s', '%s', $1);\n",
 		mv->source, k, k, mv->target, k);
+	put_references(out, mv, refs, nrefs, NULL);
+	fprintf(out,
+		"    END IF;\n"
+		"END $$;\n\n");
 }
 
 /* Kept ids: the row trigger, which also keeps the target's sequence past every id it writes. */
@@ -210,7 +229,6 @@ static void install_kept_ids(FILE *out, const struct plan_move *mv, const struct
 		"    END IF;\n"
 		"    IF TG_OP <> 'DELETE' THEN\n",
 		mv->name, k, k, mv->target, k, k);
-	put_references(out, mv, refs, nrefs);
 	fprintf(out, "        INSERT INTO public.%s (%s", mv->target, k);
 	put_columns(out, mv, true, NULL);
 	fprintf(out, ")\n            VALUES (NEW.%s", k);
@@ -229,11 +247,13 @@ static void install_kept_ids(FILE *out, const struct plan_move *mv, const struct
 	}
 	fprintf(out,
 		";\n"
-		"        PERFORM pm.compat_sequence_past('public.%s', '%s', NEW.%s);\n"
+		"        PERFORM pm.compat_sequence_past('public.%s', '%s', NEW.%s);\n",
+		mv->target, k, k);
+	put_references(out, mv, refs, nrefs, "NEW");
+	fprintf(out,
 		"    END IF;\n"
 		"    RETURN NULL;\n"
-		"END $$;\n\n",
-		mv->target, k, k);
+		"END $$;\n\n");
 }
 
 void compat_sql_install(const struct plan *p, const struct compat_reference *refs, size_t nrefs, FILE *out)
@@ -247,7 +267,7 @@ void compat_sql_install(const struct plan *p, const struct compat_reference *ref
 		if (mv->new_ids) {
 			install_new_ids(out, mv, refs, nrefs);
 		} else {
-			install_reference(out, mv);
+			install_reference(out, mv, refs, nrefs);
 			install_kept_ids(out, mv, refs, nrefs);
 		}
 		fprintf(out,

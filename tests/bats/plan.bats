@@ -147,7 +147,9 @@ bad_plan() {
 	run -2 pm-plan -p "$p" compat install --reference jobs.printer_id=printers
 	assert_output 'pm-plan: --reference: "jobs.printer_id=printers": the plan has no move "jobs"'
 	run -2 pm-plan -p "$p" compat install --reference printers.profile_id=printers
-	assert_output 'pm-plan: --reference: "printers.profile_id=printers": no column "profile_id" of move printers that comes from a source column as it is'
+	assert_output 'pm-plan: --reference: "printers.profile_id=printers": column "profile_id" goes through key map profile, which moves what it points at'
+	run -2 pm-plan -p "$p" compat install --reference printers.id=printers
+	assert_output 'pm-plan: --reference: "printers.id=printers": the key of move printers points at no other row'
 	run -2 pm-plan -p "$p" compat install --reference printers.ip_address=profiles
 	assert_output 'pm-plan: --reference: "printers.ip_address=profiles": move profiles takes new ids: its references go through its key map'
 	run -2 pm-plan -p "$p" compat install --refs printers.ip_address=printers
