@@ -67,6 +67,12 @@ workdir_identify() {
 plan_digest() {
 	cat -- "${plan_files[@]}" | sha256sum | cut -d' ' -f1
 }
+# A WORKDIR holds api keys: private to its owner (0700), or the run does not start (exit 5).
+workdir_private() { # workdir
+	local why
+	why=$(chmod 700 -- "$1" 2>&1) || die 5 "cannot make $1 private (chmod 700): ${why##*: }"
+	[[ -w $1 ]] || die 5 "cannot write in $1"
+}
 workdir_claim() { # workdir src dst: the run's files, for a WORKDIR that has none yet
 	run_id "$2" "$3" >"$1/run.id"
 	printf 'source\t%s\ntarget\t%s\n' "$src_identity" "$dst_identity" >"$1/databases"
@@ -176,6 +182,8 @@ pipe_cause() { # names-array statuses-array
 	for i in "${!pipe_statuses[@]}"; do
 		if ((pipe_statuses[i] != 0 && pipe_statuses[i] != 141)); then
 			cause_name=${pipe_names[i]} cause_status=${pipe_statuses[i]}
+			# tee has no statuses of pm's: any failure of it is a write that failed, an I/O error.
+			[[ $cause_name != tee* ]] || cause_status=5
 			return 0
 		fi
 	done

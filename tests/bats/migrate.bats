@@ -9,6 +9,10 @@ setup() {
 	db="dbname=$PGDATABASE"
 }
 
+teardown() {
+	! mountpoint -q "$BATS_TEST_TMPDIR/disk" || umount "$BATS_TEST_TMPDIR/disk"
+}
+
 migrate() {
 	"$PM_ROOT/pipelines/migrate" -s "$db" -t "$db" -w work "$@"
 }
@@ -251,4 +255,84 @@ target_digest() {
 	run -0 migrate -w older
 	assert_line 'verification: no differences'
 	[ -s older/databases ]
+}
+
+# swap_keys FILE: two new keys of a key map stream swapped; still a valid stream.
+swap_keys() {
+	zcat "$1" | awk -F, -v OFS=, 'NR == 2 { a = $2; l2 = $0; next } NR == 3 { $2 = a; print; split(l2, f, ","); print f[1] "," b; next } { print }' b="$(zcat "$1" | sed -n 3p | cut -d, -f2)" |
+		gzip -1 >"$1.new"
+	mv "$1.new" "$1"
+}
+
+@test "a saved key map stream changed, cut short or gone is made again from the target before a move reads it" {
+	fake_tool pm-load 'case "$*" in *printers_printer*) cat >/dev/null; echo "pm-load: forced failure" >&2; exit 4 ;; esac; exec "$real" "$@"'
+	PM_BIN=$PWD/fake run -4 migrate
+	recorded=$(awk -F '\t' '$2 == "profiles.keys.csv.gz" { print $4 }' work/manifest.tsv)
+	for fault in swap cut delete; do
+		case $fault in
+		swap) swap_keys work/profiles.keys.csv.gz ;;
+		cut) head -c 500 work/profiles.keys.csv.gz >cut.gz && mv cut.gz work/profiles.keys.csv.gz ;;
+		delete) rm work/profiles.keys.csv.gz ;;
+		esac
+		[ "$(sha256sum <work/profiles.keys.csv.gz 2>/dev/null | cut -d' ' -f1)" != "$recorded" ]
+		PM_BIN=$PWD/fake run -4 migrate
+		assert_line 'migrate: printers: profiles.keys.csv.gz is not the stream the manifest recorded (changed, cut short or gone): made again from pm.keymap_profile'
+		assert_equal "$(sha256sum work/profiles.keys.csv.gz | cut -d' ' -f1)" "$recorded"
+	done
+	# With the real load: every owner right (a swapped pair would have moved two printers' owners).
+	swap_keys work/profiles.keys.csv.gz
+	run -0 migrate
+	assert_line --partial 'made again from pm.keymap_profile'
+	assert_line 'verification: no differences'
+	assert_portal_moved
+}
+
+@test "a key map changed in the target after its stream was recorded stops the run before anything is loaded" {
+	fake_tool pm-load 'case "$*" in *printers_printer*) cat >/dev/null; exit 4 ;; esac; exec "$real" "$@"'
+	PM_BIN=$PWD/fake run -4 migrate
+	rm work/profiles.keys.csv.gz
+	sql "UPDATE pm.keymap_profile SET new_key = -new_key WHERE old_key = (SELECT min(old_key) FROM pm.keymap_profile)"
+	run -3 migrate
+	assert_line 'migrate: printers: pm.keymap_profile in the target no longer gives the stream the manifest recorded: it changed after profiles was moved; roll the run back (pipelines/rollback) and run it again'
+	assert_equal "$(sql 'SELECT count(*) FROM printers_printer')" 0
+}
+
+@test "two runs on one WORKDIR at once: the second says so and leaves it be" {
+	fake_tool pm-transform 'case "$*" in *printer.map*) sleep 20 ;; esac; exec "$real" "$@"'
+	PM_BIN=$PWD/fake migrate >first.out 2>&1 &
+	first=$!
+	wait_for "SELECT count(*) FROM accounts_profile" 300
+	run -2 migrate
+	assert_output 'migrate: another pipelines/migrate is running in work; leaving it be'
+	wait "$first"
+	assert_equal "$(grep -c '^structure	' work/manifest.tsv)" 1
+	assert_portal_moved
+}
+
+@test "a full disk is an I/O error, exit 5, named on the terminal, in the backup and in mid-table; a read-only WORKDIR too" {
+	mkdir disk
+	mount -t tmpfs -o size=64k tmpfs disk
+	run -5 "$PM_ROOT/pipelines/migrate" -s "$db" -t "$db" -w disk/work
+	assert_line --regexp '^migrate: backup: no space left in disk/work \([0-9]+ KiB free\): its files and its messages could not be written$'
+	assert_line 'migrate: backup failed (exit status 5); its messages are in disk/work/backup.log'
+	[ ! -e disk/work/backup.source.dump ]
+	umount disk
+	# Backup and profiles done; then the disk fills up before the printers' streams are written.
+	mount -t tmpfs -o size=4m tmpfs disk
+	fake_tool pm-load 'case "$*" in *printers_printer*) cat >/dev/null; exit 4 ;; esac; exec "$real" "$@"'
+	PM_BIN=$PWD/fake run -4 "$PM_ROOT/pipelines/migrate" -s "$db" -t "$db" -w disk/work
+	rm -f disk/work/*.partial # the failed load's, which a rerun would overwrite
+	dd if=/dev/zero of=disk/filler bs=4k 2>/dev/null || true
+	run -5 "$PM_ROOT/pipelines/migrate" -s "$db" -t "$db" -w disk/work
+	assert_line --regexp '^migrate: printers: no space left in disk/work \([0-9]+ KiB free\): its files and its messages could not be written$'
+	assert_line 'migrate: printers failed (exit status 5); its messages are in disk/work/printers.log'
+	assert_equal "$(sql 'SELECT count(*) FROM printers_printer')" 0
+	umount disk
+	# An existing WORKDIR on a read-only file system: exit 5, said.
+	mount -t tmpfs -o size=1m tmpfs disk
+	mkdir -m 755 disk/work
+	mount -o remount,ro disk
+	run -5 "$PM_ROOT/pipelines/migrate" -s "$db" -t "$db" -w disk/work
+	assert_output 'migrate: cannot make disk/work private (chmod 700): Read-only file system'
+	umount disk
 }
