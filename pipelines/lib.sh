@@ -60,7 +60,11 @@ db_identity() { # conninfo: "system identifier of the cluster:oid of the databas
 # when one cannot be reached).
 workdir_identify() {
 	src_identity=$(db_identity "$1") || die 4 "cannot connect to SRC"
-	dst_identity=$(db_identity "$2") || die 4 "cannot connect to DST"
+	if [[ $2 == "$1" ]]; then
+		dst_identity=$src_identity # the usual case: one connection, not two
+	else
+		dst_identity=$(db_identity "$2") || die 4 "cannot connect to DST"
+	fi
 }
 # The plan a run follows, as its content: the plan file and its mapping files (plan.sha256).  A run
 # resumed, or rolled back, under another plan would take other tables for its own.
