@@ -1,5 +1,6 @@
 /* pm-extract: a table of a PostgreSQL database to a pm stream on standard output. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@ static void parse_shard(struct extract_options *o, const char *arg)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_WHERE = 256, OPT_ORDER, OPT_AFTER, OPT_LIMIT, OPT_SHARD, OPT_SNAPSHOT, OPT_PROGRESS, OPT_STATS, OPT_VERSION };
+	enum { OPT_WHERE = 256, OPT_ORDER, OPT_AFTER, OPT_LIMIT, OPT_SHARD, OPT_SNAPSHOT, OPT_PROGRESS, OPT_STATS, OPT_VERSION, OPT_CHECK_CONNINFO };
 	static const struct option longopts[] = {
 		{ "dbname", required_argument, NULL, 'd' },
 		{ "schema", required_argument, NULL, 'n' },
@@ -52,12 +53,14 @@ int main(int argc, char **argv)
 		{ "stats", required_argument, NULL, OPT_STATS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "check-conninfo", no_argument, NULL, OPT_CHECK_CONNINFO }, /* for the pipelines (pm-extract(1)) */
 		{ NULL, 0, NULL, 0 },
 	};
 	struct extract_options o = { .limit = -1 };
 	const char *conninfo = NULL, *output = NULL;
 	int level = STREAM_DEFAULT_LEVEL;
 	const char *stats_path = NULL;
+	bool check_conninfo = false;
 	int ch;
 
 	tool_init(argv[0]);
@@ -77,11 +80,18 @@ int main(int argc, char **argv)
 		case OPT_SNAPSHOT: o.snapshot = optarg; break;
 		case OPT_PROGRESS: o.progress = true; break;
 		case OPT_STATS: stats_path = optarg; break;
+		case OPT_CHECK_CONNINFO: check_conninfo = true; break;
 		case OPT_VERSION: tool_version();
 		case 'h': usage(PM_EXIT_OK);
 		default: usage(PM_EXIT_USAGE);
 		}
 	}
+	if (check_conninfo) {
+		if (optind != argc || argc != 2)
+			usage(PM_EXIT_USAGE);
+		return db_check_conninfo_stdin();
+	}
+	db_refuse_password("-d", conninfo);
 	if (optind != argc || !o.table || !*o.table)
 		usage(PM_EXIT_USAGE);
 

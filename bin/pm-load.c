@@ -102,6 +102,7 @@ int main(int argc, char **argv)
 		default: usage(PM_EXIT_USAGE);
 		}
 	}
+	db_refuse_password("-d", conninfo);
 	if (optind != argc || !o.table || !*o.table)
 		usage(PM_EXIT_USAGE);
 	if (level_given && !o.keymap_out)

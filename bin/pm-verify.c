@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
 #include "namelist.h"
 #include "pm_error.h"
 #include "stream_writer.h"
@@ -92,6 +93,8 @@ int main(int argc, char **argv)
 		default: usage(PM_EXIT_USAGE);
 		}
 	}
+	db_refuse_password("--left-db", left.conninfo);
+	db_refuse_password("--right-db", right.conninfo);
 	if (argc - optind != 2 || key.n == 0)
 		usage(PM_EXIT_USAGE);
 	left.arg = argv[optind];

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,72 +14,202 @@ static void on_notice(void *arg, const PGresult *res)
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 
 	(void)arg;
-	if (severity && primary && strcmp(severity, "WARNING") == 0)
-		pm_warn("server warning: %s", primary);
+	if (severity && primary && strcmp(severity, "WARNING") == 0) {
+		char *masked = db_mask_secrets(primary);
+		pm_warn("server warning: %s", masked);
+		free(masked);
+	}
+}
+
+/* libpq takes a string as a connection string, not a database name, when it holds '=' or
+ * starts with a URI prefix.  It expands the -d handed to it as dbname, not a dbname inside that
+ * one, which reaches the server as a name (and its echo): checked all the same. */
+static bool is_conninfo(const char *s)
+{
+	return strchr(s, '=') || strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0;
 }
 
 /*
- * The password a connection string holds, or NULL (malloc'd).  A string libpq cannot
- * parse is refused here, without libpq's message: that quotes the text around the
- * fault, which can be the password ("missing "=" after "ret"" of password=sec ret).
- * libpq takes a string as a connection string, not a database name, when it holds
- * '=' or starts with a URI prefix.
+ * 1 when the string, or a connection string its dbname holds (to a few levels, though libpq
+ * expands one), has a password as PQconninfoParse decodes it: keyword, URI userinfo or query,
+ * percent-encoded or not.  -1 when libpq cannot parse one of them, 0 otherwise.
  */
-static char *conninfo_password(const char *conninfo)
+static int has_password(const char *conninfo, int depth)
 {
-	char *err = NULL, *password = NULL;
+	char *err = NULL;
+	int found = 0;
 
-	if (!strchr(conninfo, '=') && strncmp(conninfo, "postgresql://", 13) != 0 &&
-	    strncmp(conninfo, "postgres://", 11) != 0)
-		return NULL;
+	if (!is_conninfo(conninfo))
+		return 0;
 	PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
 	if (!opts) {
-		PQfreemem(err);
-		pm_die(PM_EXIT_DATABASE, "cannot connect: the connection string is malformed"
-					 " (libpq's message is not shown: it can quote a password)");
+		PQfreemem(err); /* libpq's message quotes the text around the fault: never shown */
+		return -1;
 	}
-	for (PQconninfoOption *o = opts; o->keyword; o++)
-		if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
-			password = pm_strdup(o->val);
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (!o->val || !*o->val)
+			continue;
+		if (strcmp(o->keyword, "password") == 0) {
+			found = 1;
+		} else if (strcmp(o->keyword, "dbname") == 0 && depth < 4) {
+			int nested = has_password(o->val, depth + 1);
+			if (nested == 1 || (nested < 0 && found == 0))
+				found = nested;
+		}
+	}
 	PQconninfoFree(opts);
-	return password;
+	return found;
 }
 
-/* msg with every occurrence of secret replaced by "***", in place (it only shrinks). */
-static void redact(char *msg, const char *secret)
+int db_conninfo_has_password(const char *conninfo)
 {
-	size_t n = strlen(secret);
-	char *at;
+	return conninfo ? has_password(conninfo, 0) : 0;
+}
 
-	if (n < 3) /* redacting "a" everywhere would garble the message and hide nothing */
-		return;
-	while ((at = strstr(msg, secret)) != NULL) {
-		memmove(at + 3, at + n, strlen(at + n) + 1);
-		memcpy(at, "***", 3);
+#define PASSWORD_REFUSED                                                                                     \
+	"%s holds a password, which a command line shows to every user (ps): put it in ~/.pgpass, PGPASSFILE " \
+	"or PGPASSWORD and leave it out of %s"
+
+void db_refuse_password(const char *option, const char *conninfo)
+{
+	if (db_conninfo_has_password(conninfo) == 1)
+		pm_die(PM_EXIT_USAGE, PASSWORD_REFUSED, option, option);
+}
+
+int db_check_conninfo_stdin(void)
+{
+	struct bytebuf in = { 0 };
+	char chunk[4096];
+	size_t n;
+
+	while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
+		bytebuf_append(&in, chunk, n);
+		if (in.len > (1u << 20)) {
+			bytebuf_free(&in);
+			pm_die(PM_EXIT_DATA, "--check-conninfo: more than 1 MiB on standard input");
+		}
 	}
+	if (ferror(stdin)) {
+		bytebuf_free(&in);
+		pm_die(PM_EXIT_IO, "--check-conninfo: cannot read standard input: %s", strerror(errno));
+	}
+	int r = memchr(in.data ? in.data : "", '\0', in.len) ? -1 : db_conninfo_has_password(bytebuf_cstr(&in));
+	bytebuf_free(&in);
+	return r == 1 ? PM_EXIT_DIFFERENCES : r < 0 ? PM_EXIT_DATA : PM_EXIT_OK;
+}
+
+/* The length of "password" at p, each letter as itself or percent-encoded (libpq decodes a URI's
+ * keywords), then optional blanks and '='; 0 when p holds none. */
+static size_t password_keyword(const char *p)
+{
+	static const char word[] = "password";
+	const char *q = p;
+
+	for (const char *w = word; *w; w++) {
+		if ((*q | 0x20) == *w) {
+			q++;
+		} else if (q[0] == '%' && q[1] && q[2]) {
+			char hex[3] = { q[1], q[2], '\0' };
+			char *end;
+			long c = strtol(hex, &end, 16);
+			if (*end || (c | 0x20) != *w)
+				return 0;
+			q += 3;
+		} else {
+			return 0;
+		}
+	}
+	while (*q == ' ' || *q == '\t')
+		q++;
+	return *q == '=' ? (size_t)(q + 1 - p) : 0;
+}
+
+/* Past a keyword's value: quoted ('a b', with \' and \\) or up to a blank, quote, '&' or '#'. */
+static const char *skip_value(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\'') {
+		for (p++; *p && *p != '\''; p++)
+			if (*p == '\\' && p[1])
+				p++;
+		return *p ? p + 1 : p;
+	}
+	while (*p && !strchr(" \t\r\n\"'&#", *p))
+		p++;
+	return p;
+}
+
+char *db_mask_secrets(const char *msg)
+{
+	struct bytebuf out = { 0 };
+	const char *p = msg;
+	size_t n;
+
+	while (*p) {
+		if ((n = password_keyword(p)) > 0) {
+			bytebuf_append(&out, p, n);
+			bytebuf_puts(&out, "***");
+			p = skip_value(p + n);
+			continue;
+		}
+		if (strncmp(p, "://", 3) == 0) {
+			/* A URI's userinfo, as libpq reads it: up to the first '@' before any '/'. */
+			const char *at = p + 3;
+			while (*at && *at != '@' && *at != '/' && *at != '\n')
+				at++;
+			const char *colon = *at == '@' ? memchr(p + 3, ':', (size_t)(at - (p + 3))) : NULL;
+			if (colon) {
+				bytebuf_append(&out, p, (size_t)(colon + 1 - p));
+				bytebuf_puts(&out, "***@");
+				p = at + 1;
+				continue;
+			}
+		}
+		if (*p == ':') {
+			/* user:password@ without a scheme: up to an '@' within one word. */
+			const char *at = p + 1;
+			while (*at && !strchr(" \t\r\n\"'/@", *at))
+				at++;
+			if (*at == '@') {
+				bytebuf_puts(&out, ":***@");
+				p = at + 1;
+				continue;
+			}
+		}
+		bytebuf_putc(&out, *p++);
+	}
+	char *masked = pm_strdup(out.data ? bytebuf_cstr(&out) : "");
+	bytebuf_free(&out);
+	return masked;
 }
 
 PGconn *db_connect(const char *conninfo)
 {
 	const char *keys[] = { "dbname", "fallback_application_name", "client_encoding", NULL };
 	const char *vals[] = { conninfo && *conninfo ? conninfo : NULL, pm_progname(), "UTF8", NULL };
-	char *password = vals[0] ? conninfo_password(conninfo) : NULL;
+	int password = db_conninfo_has_password(conninfo);
+
+	/* Each tool's main refuses a password naming its option (db_refuse_password): this is the net. */
+	if (password == 1)
+		pm_die(PM_EXIT_USAGE, PASSWORD_REFUSED, "the connection string", "it");
+	if (password < 0)
+		pm_die(PM_EXIT_DATABASE, "cannot connect: the connection string is malformed"
+					 " (libpq's message is not shown: it can quote a password)");
 	PGconn *conn = PQconnectdbParams(keys, vals, 1);
 
 	if (!conn)
 		pm_die(PM_EXIT_DATABASE, "out of memory (connection)");
 	if (PQstatus(conn) != CONNECTION_OK) {
-		/* libpq's message names host, port and user; the password only should a server echo it. */
-		char *msg = pm_strdup(PQerrorMessage(conn));
+		/* libpq's message names host, port and user; a server can echo a database name that
+		 * holds user:password@ (PGDATABASE, a service file), which is masked. */
+		char *msg = db_mask_secrets(PQerrorMessage(conn));
 		size_t n = strlen(msg);
 		while (n > 0 && msg[n - 1] == '\n')
 			msg[--n] = '\0';
 		PQfinish(conn);
-		if (password)
-			redact(msg, password);
 		pm_die(PM_EXIT_DATABASE, "cannot connect: %s", msg);
 	}
-	free(password);
 	PQsetNoticeReceiver(conn, on_notice, NULL);
 	/* Fixed output styles: the same rows give the same bytes whatever the server's defaults. */
 	db_exec(conn, "setting session defaults",
@@ -105,7 +236,7 @@ const char *db_sqlstate(const PGresult *res)
 /* The first line of libpq's message, without a severity ("FATAL:  "): only the primary text. */
 static char *first_line(PGconn *conn)
 {
-	char *msg = pm_strdup(PQerrorMessage(conn));
+	char *msg = db_mask_secrets(PQerrorMessage(conn));
 	char *nl = strchr(msg, '\n');
 	static const char *const severities[] = { "FATAL:  ", "ERROR:  ", "PANIC:  " };
 
@@ -134,10 +265,12 @@ void db_die(PGconn *conn, PGresult *res, const char *what)
 	}
 	/* Copied out so that the result is freed before the exit: valgrind counts no leak. */
 	char text[1024];
+	char *masked = db_mask_secrets(primary);
 	if (PQstatus(conn) == CONNECTION_BAD)
-		snprintf(text, sizeof text, "lost the connection to the server: %s", primary);
+		snprintf(text, sizeof text, "lost the connection to the server: %s", masked);
 	else
-		snprintf(text, sizeof text, "%s (SQLSTATE %s)", primary, db_sqlstate(res));
+		snprintf(text, sizeof text, "%s (SQLSTATE %s)", masked, db_sqlstate(res));
+	free(masked);
 	PQclear(res);
 	pm_die(PM_EXIT_DATABASE, "%s: %s", what, text);
 }
@@ -163,8 +296,10 @@ static void append_escaped(PGconn *conn, struct bytebuf *sql, const char *s, esc
 {
 	char *q = escape(conn, s, strlen(s));
 
-	if (!q)
-		pm_die(PM_EXIT_USAGE, "invalid %s: %s", what, PQerrorMessage(conn));
+	if (!q) {
+		char *msg = db_mask_secrets(PQerrorMessage(conn));
+		pm_die(PM_EXIT_USAGE, "invalid %s: %s", what, msg);
+	}
 	bytebuf_puts(sql, q);
 	PQfreemem(q);
 }

@@ -13,6 +13,23 @@
 
 #include "bytebuf.h"
 
+/*
+ * Passwords stay off command lines (ps shows them to every user).  Whether a connection string
+ * holds one is decided by libpq's own parser, PQconninfoParse: a keyword string or URI, its
+ * percent-encoding decoded, and a dbname that is a connection string itself (libpq expands it).
+ * 1 it holds one, 0 it does not (NULL, "", a plain database name), -1 libpq cannot parse it.
+ */
+int db_conninfo_has_password(const char *conninfo);
+/* Exit 2, naming option and never the string, when conninfo holds a password; the check a
+ * tool's main makes before it opens any file or connection.  A malformed one is db_connect's. */
+void db_refuse_password(const char *option, const char *conninfo);
+/* pm-extract --check-conninfo, for the pipelines: the connection string on standard input
+ * (all of it, no newline added) gives 0 no password, 1 a password, 3 libpq cannot parse it. */
+int db_check_conninfo_stdin(void);
+/* A copy of a libpq or server message (malloc'd) with each user:password@ and password=value
+ * masked as user:***@ and password=***: a server echoes a database name as it was given. */
+char *db_mask_secrets(const char *msg);
+
 /* Connect with a libpq keyword string or URI; NULL or "" leaves it to the PG* environment. */
 PGconn *db_connect(const char *conninfo);
 void db_close(PGconn *conn);
