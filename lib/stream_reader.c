@@ -9,7 +9,9 @@
 #include <zlib.h>
 
 #include "gzip_member.h"
+#include "name_index.h"
 #include "pm_error.h"
+#include "pm_limits.h"
 #include "stream_reader.h"
 
 /* Both hold a whole member of pm's own (gzip_member.h), its deflate data and its CSV. */
@@ -61,10 +63,21 @@ struct stream_reader {
 	struct bytebuf header_store;
 	struct csv_field *header_fields;
 	struct csv_record header;
+	struct name_index header_index;
 };
+
+static _Noreturn void die_at(struct stream_reader *r, int status, const char *what);
 
 static void add_slot(struct stream_reader *r, size_t off, size_t len, bool null)
 {
+	/* Refused while it is read: a header of millions of names must not be held, nor
+	 * checked, first.  No record of a wider stream could go into a table anyway. */
+	if (r->nslots - r->rec_first[r->nrecs] == PM_MAX_COLUMNS) {
+		char what[128];
+		snprintf(what, sizeof what, "more than %d %s: the limit of a stream (PostgreSQL's own for a table)",
+			 PM_MAX_COLUMNS, r->number + r->nrecs == 0 ? "columns" : "fields");
+		die_at(r, PM_EXIT_DATA, what);
+	}
 	if (r->nslots == r->slots_cap) {
 		r->slots_cap = r->slots_cap ? 2 * r->slots_cap : 64;
 		r->slots = pm_realloc(r->slots, r->slots_cap * sizeof *r->slots);
@@ -420,18 +433,17 @@ static void read_header(struct stream_reader *r)
 	for (size_t i = 0; i < h->nfields; i++) {
 		if (h->fields[i].null || h->fields[i].len == 0)
 			pm_die(PM_EXIT_DATA, "%s: header: column %zu has no name", r->name, i + 1);
-		for (size_t j = 0; j < i; j++)
-			if (h->fields[j].len == h->fields[i].len &&
-			    memcmp(h->fields[j].data, h->fields[i].data, h->fields[i].len) == 0)
-				pm_die(PM_EXIT_DATA, "%s: header: column \"%s\" appears twice", r->name, h->fields[i].data);
 		bytes += h->fields[i].len + 1;
 	}
+	/* Reserved whole, so that the names the index points to never move. */
 	bytebuf_reserve(&r->header_store, bytes);
 	r->header_fields = pm_malloc(h->nfields * sizeof *r->header_fields);
 	for (size_t i = 0; i < h->nfields; i++) {
 		char *p = r->header_store.data + r->header_store.len;
 		bytebuf_append(&r->header_store, h->fields[i].data, h->fields[i].len + 1);
 		r->header_fields[i] = (struct csv_field){ p, h->fields[i].len, false };
+		if (name_index_add(&r->header_index, p, h->fields[i].len, (int)i) >= 0)
+			pm_die(PM_EXIT_DATA, "%s: header: column \"%s\" appears twice", r->name, p);
 	}
 	r->header = (struct csv_record){ 0, h->nfields, r->header_fields };
 }
@@ -499,6 +511,11 @@ bool stream_reader_peek_field(const struct stream_reader *r, size_t ahead, size_
 	return true;
 }
 
+int stream_reader_column(const struct stream_reader *r, const char *name)
+{
+	return name_index_find(&r->header_index, name, strlen(name));
+}
+
 const char *stream_reader_name(const struct stream_reader *r)
 {
 	return r->name;
@@ -526,6 +543,7 @@ void stream_reader_close(struct stream_reader *r)
 	free(r->header_fields);
 	bytebuf_free(&r->arena);
 	bytebuf_free(&r->header_store);
+	name_index_free(&r->header_index);
 	free(r->name);
 	free(r);
 }

@@ -259,10 +259,7 @@ static void plan_columns(struct load *l)
 		l->cols.items[l->cols.n++] = pm_strdup(name);
 	}
 	for (size_t i = 0; i < o->source_only.n; i++) {
-		bool found = false;
-		for (size_t j = 0; j < h->nfields && !found; j++)
-			found = strcmp(h->fields[j].data, o->source_only.items[i]) == 0;
-		if (!found)
+		if (stream_reader_column(l->in, o->source_only.items[i]) < 0)
 			pm_die(PM_EXIT_USAGE, "--source-only: the stream has no column \"%s\"", o->source_only.items[i]);
 	}
 	if (o->new_ids && namelist_find(&l->cols, o->new_ids) < 0)

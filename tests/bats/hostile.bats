@@ -62,3 +62,54 @@ reordered_refused() {
 	refute_output --partial 12345
 	assert_equal "$(sql 'SELECT count(*) FROM n')" 0
 }
+
+# Names c1..cN joined by commas: a header of N columns.
+header_of() {
+	seq -f 'c%g' 1 "$1" | paste -sd,
+}
+
+# Now in milliseconds.
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+@test "a header of 200,000 columns is refused at the cap, as soon as a 10,000-column one" {
+	header_of 10000 >h10k.csv
+	header_of 200000 >h200k.csv
+	before=$(table_digest printer)
+	start=$(now_ms)
+	run -3 pm-load -t printer -i h10k.csv
+	small=$(($(now_ms) - start))
+	start=$(now_ms)
+	run -3 pm-load -t printer -i h200k.csv
+	large=$(($(now_ms) - start))
+	assert_output "pm-load: h200k.csv: header: more than 1600 columns: the limit of a stream (PostgreSQL's own for a table)"
+	((large <= 10 * small + 10)) || fail "200k columns took ${large} ms, 10k ${small} ms"
+	assert_equal "$(table_digest printer)" "$before"
+}
+
+@test "a header of 1600 columns, the cap, loads into a table of 1600 columns" {
+	sql "CREATE TABLE wide ($(seq -f 'c%g int' 1 1600 | paste -sd,))"
+	{ header_of 1600; seq 1 1600 | paste -sd,; } >h1600.csv
+	run -0 pm-load -t wide -i h1600.csv
+	assert_equal "$(sql 'SELECT c1 + c1600 FROM wide')" 1601
+}
+
+@test "a record of more than 1600 fields is refused while it is read, with its number" {
+	{ echo id,ip_address,ping,api_key; echo 1,a,t,k; seq 1 5000 | paste -sd,; } >fields.csv
+	before=$(table_digest printer)
+	run -3 pm-load -t printer -i fields.csv
+	assert_output "pm-load: fields.csv: record 2: more than 1600 fields: the limit of a stream (PostgreSQL's own for a table)"
+	assert_equal "$(table_digest printer)" "$before"
+}
+
+@test "a mapping file of more than 1600 columns is refused at the cap, one of 1600 is used" {
+	{ echo target t; seq -f 'column c%g integer null' 1 40000; } >big.map
+	{ header_of 1600; seq 1 1600 | paste -sd,; } >h1600.csv
+	run -2 pm-transform -m big.map -i h1600.csv -o out.gz
+	assert_output "pm-transform: big.map:1602: more than 1600 columns: the limit of a mapping file (PostgreSQL's own for a table)"
+	[ ! -e out.gz ]
+	head -n 1601 big.map >cap.map
+	run -0 pm-transform -m cap.map -i h1600.csv -o out.gz
+	assert_equal "$(zcat out.gz | sed -n 2p)" "$(sed -n 2p h1600.csv)"
+}
