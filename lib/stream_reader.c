@@ -32,6 +32,7 @@ struct stream_reader {
 	unsigned char *chunk; /* CSV bytes for the parser */
 	bool at_eof;
 	uint64_t bytes;
+	bool started; /* CSV bytes have been parsed: a byte-order mark is looked for only before */
 
 	/* gzip is inflated member by member, so that junk after the last member and the
 	 * boundaries between members are seen (gzread hides both).  pm's own members are
@@ -393,6 +394,13 @@ static bool fill(struct stream_reader *r)
 			continue;
 		}
 		r->bytes += n;
+		/* Many CSV writers (spreadsheets, .NET, PowerShell) begin with a UTF-8 byte-order
+		 * mark, which would otherwise become part of the first column's name. */
+		if (!r->started && n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+			p += 3;
+			n -= 3;
+		}
+		r->started = r->started || n > 0;
 		parse(r, p, n);
 		/* A member that ends between records may be followed by a whole stream, header first. */
 		if (r->members != members)
@@ -433,6 +441,9 @@ static void read_header(struct stream_reader *r)
 	for (size_t i = 0; i < h->nfields; i++) {
 		if (h->fields[i].null || h->fields[i].len == 0)
 			pm_die(PM_EXIT_DATA, "%s: header: column %zu has no name", r->name, i + 1);
+		/* A C string would end at the NUL: the name in every message and SQL would be cut short. */
+		if (memchr(h->fields[i].data, '\0', h->fields[i].len))
+			pm_die(PM_EXIT_DATA, "%s: header: column %zu has a NUL byte in its name", r->name, i + 1);
 		bytes += h->fields[i].len + 1;
 	}
 	/* Reserved whole, so that the names the index points to never move. */

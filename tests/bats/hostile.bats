@@ -20,6 +20,15 @@ assert_no_secret() {
 	refute_output --partial 'CONTEXT'
 }
 
+# pm-load refuses stream $1 into printer with exit 3 and exactly message $2; printer is unchanged.
+load_refused() {
+	local before
+	before=$(table_digest printer)
+	run -3 pm-load -t printer -i "$1"
+	assert_output "$2"
+	assert_equal "$(table_digest printer)" "$before"
+}
+
 reordered_refused() {
 	local table=$1
 	shift
@@ -97,10 +106,7 @@ now_ms() {
 
 @test "a record of more than 1600 fields is refused while it is read, with its number" {
 	{ echo id,ip_address,ping,api_key; echo 1,a,t,k; seq 1 5000 | paste -sd,; } >fields.csv
-	before=$(table_digest printer)
-	run -3 pm-load -t printer -i fields.csv
-	assert_output "pm-load: fields.csv: record 2: more than 1600 fields: the limit of a stream (PostgreSQL's own for a table)"
-	assert_equal "$(table_digest printer)" "$before"
+	load_refused fields.csv "pm-load: fields.csv: record 2: more than 1600 fields: the limit of a stream (PostgreSQL's own for a table)"
 }
 
 @test "a mapping file of more than 1600 columns is refused at the cap, one of 1600 is used" {
@@ -112,4 +118,36 @@ now_ms() {
 	head -n 1601 big.map >cap.map
 	run -0 pm-transform -m cap.map -i h1600.csv -o out.gz
 	assert_equal "$(zcat out.gz | sed -n 2p)" "$(sed -n 2p h1600.csv)"
+}
+
+@test "a UTF-8 byte-order mark before the header is skipped, in plain CSV and in gzip" {
+	printf '\xef\xbb\xbfid,ip_address,api_key,ping\n1,10.0.0.1,k1,t\n' >bom.csv
+	run -0 pm-load -t empty_printer -i bom.csv
+	printf '\xef\xbb\xbfid,ip_address,api_key,ping\n2,10.0.0.2,k2,f\n' | gzip >bom.gz
+	run -0 pm-load -t empty_printer -i bom.gz
+	assert_equal "$(sql 'SELECT string_agg(id || api_key, $$ $$ ORDER BY id) FROM empty_printer')" '1k1 2k2'
+}
+
+@test "a byte-order mark anywhere but the stream's start is a name's byte, and shown escaped" {
+	printf 'id,\xef\xbb\xbfping\n1,t\n' >late.csv
+	load_refused late.csv 'pm-load: late.csv: header: column "\xef\xbb\xbfping" is not in table printer (declare it with --source-only to skip it)'
+}
+
+@test "a NUL byte in a header name is refused with the column's position, not cut short" {
+	printf 'id,ping\0x,api_key\n1,t,k\n' >nul.csv
+	load_refused nul.csv 'pm-load: nul.csv: header: column 2 has a NUL byte in its name'
+}
+
+@test "invalid UTF-8 and control bytes in a header name are escaped in every message" {
+	printf 'id,\xff\x1b[31mred\x07\xc2\x9b\n1,x\n' >raw.csv
+	load_refused raw.csv 'pm-load: raw.csv: header: column "\xff\x1b[31mred\x07\xc2\x9b" is not in table printer (declare it with --source-only to skip it)'
+	refute_output --partial $'\x1b'
+	refute_output --partial $'\xff'
+	refute_output --partial $'\a'
+	printf 'id,\xff\x1b,\xff\x1b\n' >twice.csv
+	load_refused twice.csv 'pm-load: twice.csv: header: column "\xff\x1b" appears twice'
+	printf 'id\n1\n' >a.csv
+	printf 'id,\xe9t\xe9\n1,2\n' >b.csv
+	run -3 pm-verify --key id a.csv b.csv
+	assert_output 'pm-verify: column "\xe9t\xe9" is in b.csv but not in a.csv (leave it out with --ignore)'
 }
