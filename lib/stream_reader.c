@@ -69,6 +69,28 @@ struct stream_reader {
 
 static _Noreturn void die_at(struct stream_reader *r, int status, const char *what);
 
+/* Where the record being parsed begins in the arena. */
+static size_t partial_start(const struct stream_reader *r)
+{
+	size_t first = r->rec_first[r->nrecs];
+
+	return first < r->nslots ? r->slots[first].off : r->arena.len;
+}
+
+/*
+ * Refused as soon as it grows past the limit: a 2 GB field must never be held whole.
+ * in_parser: the bytes of the field libcsv holds still (its entry_pos is current only
+ * between calls of csv_parse, so 0 from inside a callback).
+ */
+static void check_record_size(struct stream_reader *r, size_t in_parser)
+{
+	size_t nul_ends = r->nslots - r->rec_first[r->nrecs]; /* one a field in the arena, not data */
+
+	if (r->arena.len - partial_start(r) - nul_ends + in_parser > PM_MAX_RECORD_BYTES)
+		die_at(r, PM_EXIT_DATA,
+		       "larger than " PM_STRINGIFY(PM_MAX_RECORD_MIB) " MiB: the limit of a record in a stream");
+}
+
 static void add_slot(struct stream_reader *r, size_t off, size_t len, bool null)
 {
 	/* Refused while it is read: a header of millions of names must not be held, nor
@@ -143,6 +165,7 @@ static void on_record(int term, void *data)
 	/* PostgreSQL writes a one-column NULL row as an empty line. */
 	if (empty)
 		on_field(NULL, 0, r);
+	check_record_size(r, 0);
 	if (r->member_start) {
 		r->member_start = false;
 		if (repeats_header(r)) {
@@ -173,7 +196,7 @@ static _Noreturn void die_at(struct stream_reader *r, int status, const char *wh
 static void compact(struct stream_reader *r)
 {
 	size_t first = r->rec_first[r->nrecs];
-	size_t off = first < r->nslots ? r->slots[first].off : r->arena.len;
+	size_t off = partial_start(r);
 
 	memmove(r->slots, r->slots + first, (r->nslots - first) * sizeof *r->slots);
 	r->nslots -= first;
@@ -355,6 +378,11 @@ static void parse_slow(struct stream_reader *r, const unsigned char *p, size_t n
 		       e == CSV_EPARSE ? "malformed CSV: a quote inside an unquoted field or after a closing quote"
 				       : csv_strerror(e));
 	}
+	check_record_size(r, r->parser.entry_pos);
+	/* libcsv grows a field's buffer by blk_size at a time: doubled here, so that a field of
+	 * megabytes costs a few reallocations, not thousands, each a copy of all before. */
+	if (r->parser.entry_size > r->parser.blk_size)
+		csv_set_blk_size(&r->parser, r->parser.entry_size);
 }
 
 /*
