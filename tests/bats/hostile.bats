@@ -184,3 +184,14 @@ run_measured() {
 	assert_output 'pm-load: over.csv: record 2: larger than 16 MiB: the limit of a record in a stream'
 	assert_equal "$(table_digest blob)" "$before"
 }
+
+@test "a reordered header through pm-transform: the reject and the stop name the column, never the api_key" {
+	printf 'target printer\ncolumn id integer not-null\ncolumn ip_address varchar(255) null\ncolumn api_key varchar(32) null\ncolumn ping boolean null\n' >printer.map
+	run -1 pm-transform -m printer.map -i reordered.csv -o out.gz
+	assert_output "pm-transform: reordered.csv: record 1: column \"ping\": not a boolean; more than 0 rejects, stopping"
+	assert_no_secret
+	[ ! -e out.gz ]
+	run -0 pm-transform -m printer.map -i reordered.csv -o out.gz --rejects rejects.gz --max-rejects 5
+	assert_output "pm-transform: printer: 1 records: 0 written, 1 rejected, 0 warnings"
+	assert_no_secret
+}
