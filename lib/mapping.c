@@ -5,6 +5,7 @@
 
 #include "mapping.h"
 #include "pm_error.h"
+#include "pm_limits.h"
 #include "text_line.h"
 
 static void parse_check(const struct text_line *l, struct map_column *c, enum map_check_action action, const char *name)
@@ -72,10 +73,12 @@ static void parse_column(const struct text_line *l, struct mapping *m)
 	}
 	if (c.keymap && c.type.type != TYPE_SMALLINT && c.type.type != TYPE_INTEGER && c.type.type != TYPE_BIGINT)
 		text_line_bad(l, "a key map needs an integer column:", c.name);
-	for (size_t k = 0; k < m->ncolumns; k++)
-		if (strcmp(m->columns[k].name, c.name) == 0)
-			text_line_bad(l, "column named twice:", c.name);
-	m->columns = pm_realloc(m->columns, (m->ncolumns + 1) * sizeof *m->columns);
+	if (name_index_add(&m->names, c.name, strlen(c.name), (int)m->ncolumns) >= 0)
+		text_line_bad(l, "column named twice:", c.name);
+	if (m->ncolumns == m->columns_cap) {
+		m->columns_cap = m->columns_cap ? 2 * m->columns_cap : 16;
+		m->columns = pm_realloc(m->columns, m->columns_cap * sizeof *m->columns);
+	}
 	m->columns[m->ncolumns++] = c;
 }
 
@@ -92,6 +95,9 @@ static void mapping_line(const struct text_line *l, void *arg)
 			text_line_bad(l, "the target name cannot be empty", NULL);
 		m->target = pm_strdup(l->words[1]);
 	} else if (strcmp(l->words[0], "column") == 0) {
+		/* PostgreSQL's own limit: no table takes more, and no file of 40,000 lines is read to the end. */
+		if (m->ncolumns == PM_MAX_COLUMNS)
+			text_line_bad(l, "more than " PM_STRINGIFY(PM_MAX_COLUMNS) " columns: the limit of a mapping file (PostgreSQL's own for a table)", NULL);
 		parse_column(l, m);
 	} else {
 		text_line_bad(l, "unknown directive", l->words[0]);
@@ -121,6 +127,7 @@ void mapping_free(struct mapping *m)
 		free(m->columns[i].keymap);
 	}
 	free(m->columns);
+	name_index_free(&m->names);
 	free(m->target);
 	free(m->path);
 	free(m);

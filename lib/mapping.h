@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "name_index.h"
 #include "value_check.h"
 
 enum map_check_kind { CHECK_IP_OR_URL };
@@ -35,7 +36,8 @@ struct mapping {
 	char *path;
 	char *target;
 	struct map_column *columns;
-	size_t ncolumns;
+	size_t ncolumns, columns_cap;
+	struct name_index names; /* column names, to refuse one named twice */
 };
 
 struct mapping *mapping_load(const char *path);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "pm_error.h"
+#include "printable.h"
 
 #define MAX_CLEANUPS 8
 
@@ -29,22 +30,36 @@ const char *pm_progname(void)
 	return progname;
 }
 
-/* One write a message: stderr is unbuffered, and a run may warn of a million records. */
+/*
+ * One write a message: stderr is unbuffered, and a run may warn of a million records.
+ * Escaped whole (printable.h): a name from a hostile stream must not reach the terminal raw.
+ */
 static void vreport(const char *fmt, va_list ap)
 {
 	char line[1024];
+	char shown[PRINTABLE_SIZE(sizeof line)];
 	va_list copy;
 
 	va_copy(copy, ap);
-	int pre = snprintf(line, sizeof line, "%s: ", progname);
-	int n = vsnprintf(line + pre, sizeof line - (size_t)pre - 1, fmt, ap);
-	if (n >= 0 && (size_t)(pre + n) < sizeof line - 1) {
-		line[pre + n] = '\n';
-		fwrite(line, 1, (size_t)(pre + n) + 1, stderr);
+	int n = vsnprintf(line, sizeof line, fmt, ap);
+	if (n < 0) {
+		fprintf(stderr, "%s: (a message that cannot be formatted)\n", progname);
+	} else if ((size_t)n < sizeof line) {
+		size_t len = printable_escape(shown, line, (size_t)n);
+		fprintf(stderr, "%s: %.*s\n", progname, (int)len, shown);
 	} else {
-		fprintf(stderr, "%s: ", progname);
-		vfprintf(stderr, fmt, copy);
-		fputc('\n', stderr);
+		/* Longer than the stack's room: formatted again into the heap, if there is any. */
+		char *long_line = malloc((size_t)n + 1);
+		char *long_shown = malloc(PRINTABLE_SIZE((size_t)n));
+		if (long_line && long_shown && vsnprintf(long_line, (size_t)n + 1, fmt, copy) == n) {
+			size_t len = printable_escape(long_shown, long_line, (size_t)n);
+			fprintf(stderr, "%s: %.*s\n", progname, (int)len, long_shown);
+		} else {
+			size_t len = printable_escape(shown, line, sizeof line - 1);
+			fprintf(stderr, "%s: %.*s...\n", progname, (int)len, shown);
+		}
+		free(long_line);
+		free(long_shown);
 	}
 	va_end(copy);
 }

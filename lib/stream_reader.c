@@ -9,7 +9,9 @@
 #include <zlib.h>
 
 #include "gzip_member.h"
+#include "name_index.h"
 #include "pm_error.h"
+#include "pm_limits.h"
 #include "stream_reader.h"
 
 /* Both hold a whole member of pm's own (gzip_member.h), its deflate data and its CSV. */
@@ -30,6 +32,7 @@ struct stream_reader {
 	unsigned char *chunk; /* CSV bytes for the parser */
 	bool at_eof;
 	uint64_t bytes;
+	bool started; /* CSV bytes have been parsed: a byte-order mark is looked for only before */
 
 	/* gzip is inflated member by member, so that junk after the last member and the
 	 * boundaries between members are seen (gzread hides both).  pm's own members are
@@ -61,10 +64,43 @@ struct stream_reader {
 	struct bytebuf header_store;
 	struct csv_field *header_fields;
 	struct csv_record header;
+	struct name_index header_index;
 };
+
+static _Noreturn void die_at(struct stream_reader *r, int status, const char *what);
+
+/* Where the record being parsed begins in the arena. */
+static size_t partial_start(const struct stream_reader *r)
+{
+	size_t first = r->rec_first[r->nrecs];
+
+	return first < r->nslots ? r->slots[first].off : r->arena.len;
+}
+
+/*
+ * Refused as soon as it grows past the limit: a 2 GB field must never be held whole.
+ * in_parser: the bytes of the field libcsv holds still (its entry_pos is current only
+ * between calls of csv_parse, so 0 from inside a callback).
+ */
+static void check_record_size(struct stream_reader *r, size_t in_parser)
+{
+	size_t nul_ends = r->nslots - r->rec_first[r->nrecs]; /* one a field in the arena, not data */
+
+	if (r->arena.len - partial_start(r) - nul_ends + in_parser > PM_MAX_RECORD_BYTES)
+		die_at(r, PM_EXIT_DATA,
+		       "larger than " PM_STRINGIFY(PM_MAX_RECORD_MIB) " MiB: the limit of a record in a stream");
+}
 
 static void add_slot(struct stream_reader *r, size_t off, size_t len, bool null)
 {
+	/* Refused while it is read: a header of millions of names must not be held, nor
+	 * checked, first.  No record of a wider stream could go into a table anyway. */
+	if (r->nslots - r->rec_first[r->nrecs] == PM_MAX_COLUMNS) {
+		char what[128];
+		snprintf(what, sizeof what, "more than %d %s: the limit of a stream (PostgreSQL's own for a table)",
+			 PM_MAX_COLUMNS, r->number + r->nrecs == 0 ? "columns" : "fields");
+		die_at(r, PM_EXIT_DATA, what);
+	}
 	if (r->nslots == r->slots_cap) {
 		r->slots_cap = r->slots_cap ? 2 * r->slots_cap : 64;
 		r->slots = pm_realloc(r->slots, r->slots_cap * sizeof *r->slots);
@@ -129,6 +165,7 @@ static void on_record(int term, void *data)
 	/* PostgreSQL writes a one-column NULL row as an empty line. */
 	if (empty)
 		on_field(NULL, 0, r);
+	check_record_size(r, 0);
 	if (r->member_start) {
 		r->member_start = false;
 		if (repeats_header(r)) {
@@ -159,7 +196,7 @@ static _Noreturn void die_at(struct stream_reader *r, int status, const char *wh
 static void compact(struct stream_reader *r)
 {
 	size_t first = r->rec_first[r->nrecs];
-	size_t off = first < r->nslots ? r->slots[first].off : r->arena.len;
+	size_t off = partial_start(r);
 
 	memmove(r->slots, r->slots + first, (r->nslots - first) * sizeof *r->slots);
 	r->nslots -= first;
@@ -341,6 +378,11 @@ static void parse_slow(struct stream_reader *r, const unsigned char *p, size_t n
 		       e == CSV_EPARSE ? "malformed CSV: a quote inside an unquoted field or after a closing quote"
 				       : csv_strerror(e));
 	}
+	check_record_size(r, r->parser.entry_pos);
+	/* libcsv grows a field's buffer by blk_size at a time: doubled here, so that a field of
+	 * megabytes costs a few reallocations, not thousands, each a copy of all before. */
+	if (r->parser.entry_size > r->parser.blk_size)
+		csv_set_blk_size(&r->parser, r->parser.entry_size);
 }
 
 /*
@@ -380,6 +422,13 @@ static bool fill(struct stream_reader *r)
 			continue;
 		}
 		r->bytes += n;
+		/* Many CSV writers (spreadsheets, .NET, PowerShell) begin with a UTF-8 byte-order
+		 * mark, which would otherwise become part of the first column's name. */
+		if (!r->started && n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+			p += 3;
+			n -= 3;
+		}
+		r->started = r->started || n > 0;
 		parse(r, p, n);
 		/* A member that ends between records may be followed by a whole stream, header first. */
 		if (r->members != members)
@@ -420,18 +469,20 @@ static void read_header(struct stream_reader *r)
 	for (size_t i = 0; i < h->nfields; i++) {
 		if (h->fields[i].null || h->fields[i].len == 0)
 			pm_die(PM_EXIT_DATA, "%s: header: column %zu has no name", r->name, i + 1);
-		for (size_t j = 0; j < i; j++)
-			if (h->fields[j].len == h->fields[i].len &&
-			    memcmp(h->fields[j].data, h->fields[i].data, h->fields[i].len) == 0)
-				pm_die(PM_EXIT_DATA, "%s: header: column \"%s\" appears twice", r->name, h->fields[i].data);
+		/* A C string would end at the NUL: the name in every message and SQL would be cut short. */
+		if (memchr(h->fields[i].data, '\0', h->fields[i].len))
+			pm_die(PM_EXIT_DATA, "%s: header: column %zu has a NUL byte in its name", r->name, i + 1);
 		bytes += h->fields[i].len + 1;
 	}
+	/* Reserved whole, so that the names the index points to never move. */
 	bytebuf_reserve(&r->header_store, bytes);
 	r->header_fields = pm_malloc(h->nfields * sizeof *r->header_fields);
 	for (size_t i = 0; i < h->nfields; i++) {
 		char *p = r->header_store.data + r->header_store.len;
 		bytebuf_append(&r->header_store, h->fields[i].data, h->fields[i].len + 1);
 		r->header_fields[i] = (struct csv_field){ p, h->fields[i].len, false };
+		if (name_index_add(&r->header_index, p, h->fields[i].len, (int)i) >= 0)
+			pm_die(PM_EXIT_DATA, "%s: header: column \"%s\" appears twice", r->name, p);
 	}
 	r->header = (struct csv_record){ 0, h->nfields, r->header_fields };
 }
@@ -499,6 +550,11 @@ bool stream_reader_peek_field(const struct stream_reader *r, size_t ahead, size_
 	return true;
 }
 
+int stream_reader_column(const struct stream_reader *r, const char *name)
+{
+	return name_index_find(&r->header_index, name, strlen(name));
+}
+
 const char *stream_reader_name(const struct stream_reader *r)
 {
 	return r->name;
@@ -526,6 +582,7 @@ void stream_reader_close(struct stream_reader *r)
 	free(r->header_fields);
 	bytebuf_free(&r->arena);
 	bytebuf_free(&r->header_store);
+	name_index_free(&r->header_index);
 	free(r->name);
 	free(r);
 }

@@ -21,8 +21,10 @@ struct stream_reader;
 /* Open path, or standard input when path is NULL or "-". */
 struct stream_reader *stream_reader_open(const char *path);
 
-/* The header: column names, never null. */
+/* The header: column names, never null, at most PM_MAX_COLUMNS (pm_limits.h), none twice. */
 const struct csv_record *stream_reader_header(const struct stream_reader *r);
+/* The header's column of that name, or -1. */
+int stream_reader_column(const struct stream_reader *r, const char *name);
 
 /* The next record, valid until the next call; NULL at the end, after the gzip trailer is checked. */
 const struct csv_record *stream_reader_next(struct stream_reader *r);

@@ -5,6 +5,7 @@
 #include "db.h"
 #include "namelist.h"
 #include "pm_error.h"
+#include "server_message.h"
 #include "table_bulk.h"
 
 /* One thing to build again: its statement, and for a unique index its columns (to name a record). */
@@ -195,9 +196,15 @@ unsigned long long table_bulk_finish(PGconn *conn, struct table_bulk *b, char *c
 			}
 		}
 		/* Bad data (a foreign key the rows break) is exit 3, as in the plain load; else exit 4. */
-		if (strncmp(state, "23", 2) == 0 && PQstatus(conn) == CONNECTION_OK)
+		if (strncmp(state, "23", 2) == 0 && PQstatus(conn) == CONNECTION_OK) {
+			struct bytebuf text = { 0 };
+			char state_copy[8];
+			server_message_append(&text, res, NULL, 0); /* a key it quotes is a value */
+			snprintf(state_copy, sizeof state_copy, "%s", state);
+			PQclear(res);
 			pm_die(PM_EXIT_DATA, "%s: building keys: %s (SQLSTATE %s); nothing loaded", b->t->label,
-			       PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY), state);
+			       bytebuf_cstr(&text), state_copy);
+		}
 		db_die(conn, res, what);
 	}
 	db_exec(conn, what, "RELEASE SAVEPOINT pm_rebuild");

@@ -67,6 +67,7 @@ struct table_desc *table_desc_load(PGconn *conn, const char *schema, const char 
 		t->columns[i].type = pm_strdup(PQgetvalue(res, (int)i, 1));
 		t->columns[i].not_null = PQgetvalue(res, (int)i, 2)[0] == 't';
 		t->columns[i].sequence = PQgetisnull(res, (int)i, 3) ? NULL : pm_strdup(PQgetvalue(res, (int)i, 3));
+		name_index_add(&t->index, t->columns[i].name, strlen(t->columns[i].name), (int)i);
 	}
 	PQclear(res);
 
@@ -82,14 +83,12 @@ struct table_desc *table_desc_load(PGconn *conn, const char *schema, const char 
 
 int table_desc_find(const struct table_desc *t, const char *name)
 {
-	for (size_t i = 0; i < t->ncolumns; i++)
-		if (strcmp(t->columns[i].name, name) == 0)
-			return (int)i;
-	return -1;
+	return name_index_find(&t->index, name, strlen(name));
 }
 
 void table_desc_free(struct table_desc *t)
 {
+	name_index_free(&t->index);
 	for (size_t i = 0; i < t->ncolumns; i++) {
 		free(t->columns[i].name);
 		free(t->columns[i].type);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "bytebuf.h"
+#include "name_index.h"
 
 struct table_column {
 	char *name;
@@ -30,6 +31,7 @@ struct table_desc {
 	size_t ncolumns;
 	char **pk; /* primary key column names, in key order */
 	size_t npk;
+	struct name_index index; /* column names, for table_desc_find */
 };
 
 struct table_desc *table_desc_load(PGconn *conn, const char *schema, const char *table);

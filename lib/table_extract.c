@@ -25,12 +25,15 @@ static void write_row(void *ctx, const char *row, size_t len)
 
 static void check_columns(const struct table_desc *t, const struct namelist *names, const char *option)
 {
+	struct name_index seen = { 0 };
+
 	for (size_t i = 0; i < names->n; i++) {
 		if (table_desc_find(t, names->items[i]) < 0)
 			pm_die(PM_EXIT_USAGE, "%s: %s: no column \"%s\"", t->label, option, names->items[i]);
-		if (namelist_find(names, names->items[i]) != (int)i)
+		if (name_index_add(&seen, names->items[i], strlen(names->items[i]), (int)i) >= 0)
 			pm_die(PM_EXIT_USAGE, "%s: %s: column \"%s\" named twice", t->label, option, names->items[i]);
 	}
+	name_index_free(&seen);
 }
 
 /*

@@ -5,6 +5,7 @@
 #include "db.h"
 #include "pm_error.h"
 #include "progress.h"
+#include "server_message.h"
 #include "stream_reader.h"
 #include "stream_writer.h"
 #include "table_bulk.h"
@@ -76,25 +77,32 @@ static _Noreturn void load_failed(struct load *l, PGresult *res, const char *ste
 	char what[256];
 
 	snprintf(what, sizeof what, "%s: %s", l->t->label, step);
-	if (PQstatus(l->conn) == CONNECTION_BAD || !primary || !is_data_error(state))
+	if (PQstatus(l->conn) == CONNECTION_BAD || !primary)
 		db_die(l->conn, res, what);
-	if (!line && l->merging)
+	bool data = is_data_error(state);
+	if (data && !line && l->merging)
 		line = locate_record(l, res);
+	/* The server may quote the value it refused, a secret perhaps: only the names stay. */
+	struct bytebuf text = { 0 };
+	server_message_append(&text, res, l->cols.items, l->cols.n);
 	/* The staging table is ours, not the operator's: name the table being loaded. */
 	struct bytebuf msg = { 0 };
-	const char *staged = strstr(primary, "relation \"pm_staging\"");
+	const char *staged = strstr(bytebuf_cstr(&text), "relation \"pm_staging\"");
 	if (staged) {
-		bytebuf_append(&msg, primary, (size_t)(staged - primary));
+		bytebuf_append(&msg, text.data, (size_t)(staged - text.data));
 		bytebuf_puts(&msg, "relation \"");
 		bytebuf_puts(&msg, l->t->name);
 		bytebuf_puts(&msg, staged + strlen("relation \"pm_staging"));
 	} else {
-		bytebuf_puts(&msg, primary);
+		bytebuf_puts(&msg, bytebuf_cstr(&text));
 	}
+	bytebuf_free(&text);
 	bytebuf_puts(&msg, " (SQLSTATE ");
 	bytebuf_puts(&msg, state);
-	bytebuf_puts(&msg, "); nothing loaded");
+	bytebuf_puts(&msg, data ? "); nothing loaded" : ")");
 	PQclear(res); /* before the exit, so that valgrind counts no leak */
+	if (!data)
+		pm_die(PM_EXIT_DATABASE, "%s: %s", what, bytebuf_cstr(&msg));
 	if (line && column[0])
 		pm_die(PM_EXIT_DATA, "%s: record %llu: column \"%s\": %s", l->t->label, (unsigned long long)line, column,
 		       bytebuf_cstr(&msg));
@@ -251,10 +259,7 @@ static void plan_columns(struct load *l)
 		l->cols.items[l->cols.n++] = pm_strdup(name);
 	}
 	for (size_t i = 0; i < o->source_only.n; i++) {
-		bool found = false;
-		for (size_t j = 0; j < h->nfields && !found; j++)
-			found = strcmp(h->fields[j].data, o->source_only.items[i]) == 0;
-		if (!found)
+		if (stream_reader_column(l->in, o->source_only.items[i]) < 0)
 			pm_die(PM_EXIT_USAGE, "--source-only: the stream has no column \"%s\"", o->source_only.items[i]);
 	}
 	if (o->new_ids && namelist_find(&l->cols, o->new_ids) < 0)

@@ -30,8 +30,6 @@ struct run {
 
 static void bind(struct run *r)
 {
-	const struct csv_record *h = stream_reader_header(r->in);
-
 	r->cols = pm_malloc(r->m->ncolumns * sizeof *r->cols);
 	for (size_t i = 0; i < r->m->ncolumns; i++) {
 		const struct map_column *c = &r->m->columns[i];
@@ -40,9 +38,7 @@ static void bind(struct run *r)
 		b->src = -1;
 		b->keymap = NULL;
 		if (c->from) {
-			for (size_t f = 0; f < h->nfields && b->src < 0; f++)
-				if (strcmp(h->fields[f].data, c->from) == 0)
-					b->src = (int)f;
+			b->src = stream_reader_column(r->in, c->from);
 			if (b->src < 0)
 				pm_die(PM_EXIT_DATA, "%s: header: no column \"%s\" (%s:%d, column %s)", stream_reader_name(r->in),
 				       c->from, r->m->path, c->line, c->name);

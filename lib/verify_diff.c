@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "name_index.h"
 #include "pm_error.h"
 #include "verify_diff.h"
 
@@ -28,21 +29,28 @@ struct diff {
 	struct verify_counts *counts;
 };
 
-static int find(const struct csv_record *h, const char *name)
+static void index_header(struct name_index *ix, const struct csv_record *h)
 {
 	for (size_t i = 0; i < h->nfields; i++)
-		if (strcmp(h->fields[i].data, name) == 0)
-			return (int)i;
-	return -1;
+		name_index_add(ix, h->fields[i].data, h->fields[i].len, (int)i);
+}
+
+static int find(const struct name_index *ix, const char *name)
+{
+	return name_index_find(ix, name, strlen(name));
 }
 
 /* The columns to compare: all but the ignored, each on both sides. */
 static void match_columns(struct diff *d, const struct namelist *ignore)
 {
 	const struct csv_record *lh = verify_source_header(d->left.src), *rh = verify_source_header(d->right.src);
+	struct name_index left = { 0 }, right = { 0 };
+
+	index_header(&left, lh);
+	index_header(&right, rh);
 
 	for (size_t i = 0; i < ignore->n; i++)
-		if (find(lh, ignore->items[i]) < 0 && find(rh, ignore->items[i]) < 0)
+		if (find(&left, ignore->items[i]) < 0 && find(&right, ignore->items[i]) < 0)
 			pm_die(PM_EXIT_USAGE, "--ignore: no column \"%s\" on either side", ignore->items[i]);
 	d->names = pm_malloc(lh->nfields * sizeof *d->names);
 	d->left.compare = pm_malloc(lh->nfields * sizeof *d->left.compare);
@@ -51,7 +59,7 @@ static void match_columns(struct diff *d, const struct namelist *ignore)
 		const char *name = lh->fields[i].data;
 		if (namelist_find(ignore, name) >= 0)
 			continue;
-		int r = find(rh, name);
+		int r = find(&right, name);
 		if (r < 0)
 			pm_die(PM_EXIT_DATA, "column \"%s\" is in %s but not in %s (leave it out with --ignore)", name,
 			       d->left.name, d->right.name);
@@ -60,9 +68,11 @@ static void match_columns(struct diff *d, const struct namelist *ignore)
 		d->right.compare[d->ncompare++] = (size_t)r;
 	}
 	for (size_t i = 0; i < rh->nfields; i++)
-		if (namelist_find(ignore, rh->fields[i].data) < 0 && find(lh, rh->fields[i].data) < 0)
+		if (namelist_find(ignore, rh->fields[i].data) < 0 && find(&left, rh->fields[i].data) < 0)
 			pm_die(PM_EXIT_DATA, "column \"%s\" is in %s but not in %s (leave it out with --ignore)",
 			       rh->fields[i].data, d->right.name, d->left.name);
+	name_index_free(&left);
+	name_index_free(&right);
 }
 
 static bool same_value(const struct csv_field *a, const struct csv_field *b)
