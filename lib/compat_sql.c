@@ -63,11 +63,17 @@ static void put_value(FILE *out, const struct map_column *c, const char *row)
 	}
 }
 
-/*
- * The target's columns but the key, comma-separated (after a comma too, with after_key):
- * "name", or with row "name = value".
- */
-static void put_columns(FILE *out, const struct plan_move *mv, bool after_key, const char *row)
+/* What put_columns writes of each column but the key. */
+enum column_text {
+	COLUMN_NAME,     /* name */
+	COLUMN_VALUE,    /* its value from the source row */
+	COLUMN_ASSIGN,   /* name = its value from the source row */
+	COLUMN_EXCLUDED, /* name = EXCLUDED.name */
+};
+
+/* The target's columns but the key, comma-separated, after a comma too with after_key; row names
+ * the source row (NEW, or o in a query) for COLUMN_VALUE and COLUMN_ASSIGN. */
+static void put_columns(FILE *out, const struct plan_move *mv, enum column_text text, bool after_key, const char *row)
 {
 	const struct mapping *m = mv->mapping;
 	bool first = !after_key;
@@ -76,12 +82,16 @@ static void put_columns(FILE *out, const struct plan_move *mv, bool after_key, c
 		const struct map_column *c = &m->columns[i];
 		if (strcmp(c->name, mv->key) == 0)
 			continue;
-		fprintf(out, "%s%s", first ? "" : ", ", c->name);
+		fputs(first ? "" : ", ", out);
 		first = false;
-		if (row) {
+		if (text != COLUMN_VALUE)
+			fputs(c->name, out);
+		if (text == COLUMN_ASSIGN)
 			fputs(" = ", out);
+		if (text == COLUMN_VALUE || text == COLUMN_ASSIGN)
 			put_value(out, c, row);
-		}
+		if (text == COLUMN_EXCLUDED)
+			fprintf(out, " = EXCLUDED.%s", c->name);
 	}
 }
 
@@ -90,17 +100,14 @@ static size_t nonkey_columns(const struct plan_move *mv)
 	return mv->mapping->ncolumns - 1; /* the key is one of them (plan_load checks) */
 }
 
-static void put_values(FILE *out, const struct plan_move *mv, const char *row)
+/* The source row of key $1 into the target under the key key_value (its own, or a new one). */
+static void put_insert_from_source(FILE *out, const struct plan_move *mv, const char *key_value)
 {
-	const struct mapping *m = mv->mapping;
-
-	for (size_t i = 0; i < m->ncolumns; i++) {
-		const struct map_column *c = &m->columns[i];
-		if (strcmp(c->name, mv->key) == 0)
-			continue;
-		fputs(", ", out);
-		put_value(out, c, row);
-	}
+	fprintf(out, "        INSERT INTO public.%s (%s", mv->target, mv->key);
+	put_columns(out, mv, COLUMN_NAME, true, NULL);
+	fprintf(out, ")\n            SELECT %s", key_value);
+	put_columns(out, mv, COLUMN_VALUE, true, "o");
+	fprintf(out, " FROM public.%s o WHERE o.%s = $1", mv->source, mv->key);
 }
 
 /*
@@ -151,13 +158,10 @@ static void install_new_ids(FILE *out, const struct plan_move *mv, const struct 
 		"        RETURNING new_key INTO \"newKey\";\n"
 		"    IF \"newKey\" IS NULL THEN\n"
 		"        SELECT new_key INTO STRICT \"newKey\" FROM pm.keymap_%s WHERE old_key = $1;\n"
-		"    ELSE\n"
-		"        INSERT INTO public.%s (%s",
-		mv->source, km, km, km, mv->target, k, km, mv->target, k);
-	put_columns(out, mv, true, NULL);
-	fprintf(out, ")\n            SELECT \"newKey\"");
-	put_values(out, mv, "o");
-	fprintf(out, " FROM public.%s o WHERE o.%s = $1;\n", mv->source, k);
+		"    ELSE\n",
+		mv->source, km, km, km, mv->target, k, km);
+	put_insert_from_source(out, mv, "\"newKey\"");
+	fputs(";\n", out);
 	put_references(out, mv, refs, nrefs, NULL);
 	fprintf(out,
 		"    END IF;\n"
@@ -179,7 +183,7 @@ static void install_new_ids(FILE *out, const struct plan_move *mv, const struct 
 	fprintf(out, "        \"newKey\" := pm.compat_key_%s(NEW.%s);\n", km, k);
 	if (nonkey_columns(mv) > 0) {
 		fprintf(out, "        UPDATE public.%s SET ", mv->target);
-		put_columns(out, mv, false, "NEW");
+		put_columns(out, mv, COLUMN_ASSIGN, false, "NEW");
 		fprintf(out, " WHERE %s = \"newKey\";\n", k);
 	}
 	put_references(out, mv, refs, nrefs, "NEW");
@@ -198,17 +202,16 @@ static void install_reference(FILE *out, const struct plan_move *mv, const struc
 		"-- Row id of %s, moved now unless a move has reached it (a row that points at it is carried on).\n"
 		"CREATE OR REPLACE FUNCTION pm.compat_ref_%s(bigint) RETURNS void LANGUAGE plpgsql STRICT AS $$\n"
 		"BEGIN\n"
-		"    IF NOT EXISTS (SELECT FROM public.%s WHERE %s = $1) THEN\n"
-		"        INSERT INTO public.%s (%s",
-		mv->source, mv->name, mv->target, k, mv->target, k);
-	put_columns(out, mv, true, NULL);
-	fprintf(out, ")\n            SELECT o.%s", k);
-	put_values(out, mv, "o");
+		"    IF NOT EXISTS (SELECT FROM public.%s WHERE %s = $1) THEN\n",
+		mv->source, mv->name, mv->target, k);
+	char key_value[80];
+	snprintf(key_value, sizeof key_value, "o.%s", k);
+	put_insert_from_source(out, mv, key_value);
 	fprintf(out,
-		" FROM public.%s o WHERE o.%s = $1\n"
+		"\n"
 		"            ON CONFLICT (%s) DO NOTHING;\n"
 		"        PERFORM pm.compat_sequence_past('public.%s', '%s', $1);\n",
-		mv->source, k, k, mv->target, k);
+		k, mv->target, k);
 	put_references(out, mv, refs, nrefs, NULL);
 	fprintf(out,
 		"    END IF;\n"
@@ -230,21 +233,14 @@ static void install_kept_ids(FILE *out, const struct plan_move *mv, const struct
 		"    IF TG_OP <> 'DELETE' THEN\n",
 		mv->name, k, k, mv->target, k, k);
 	fprintf(out, "        INSERT INTO public.%s (%s", mv->target, k);
-	put_columns(out, mv, true, NULL);
+	put_columns(out, mv, COLUMN_NAME, true, NULL);
 	fprintf(out, ")\n            VALUES (NEW.%s", k);
-	put_values(out, mv, "NEW");
+	put_columns(out, mv, COLUMN_VALUE, true, "NEW");
 	if (nonkey_columns(mv) == 0)
 		fprintf(out, ")\n            ON CONFLICT (%s) DO NOTHING", k);
 	else
 		fprintf(out, ")\n            ON CONFLICT (%s) DO UPDATE SET ", k);
-	const struct mapping *m = mv->mapping;
-	const char *sep = "";
-	for (size_t i = 0; i < m->ncolumns; i++) {
-		if (strcmp(m->columns[i].name, k) == 0)
-			continue;
-		fprintf(out, "%s%s = EXCLUDED.%s", sep, m->columns[i].name, m->columns[i].name);
-		sep = ", ";
-	}
+	put_columns(out, mv, COLUMN_EXCLUDED, false, NULL);
 	fprintf(out,
 		";\n"
 		"        PERFORM pm.compat_sequence_past('public.%s', '%s', NEW.%s);\n",

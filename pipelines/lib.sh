@@ -77,9 +77,12 @@ workdir_private() { # workdir
 	why=$(chmod 700 -- "$1" 2>&1) || die 5 "cannot make $1 private (chmod 700): ${why##*: }"
 	[[ -w $1 ]] || die 5 "cannot write in $1"
 }
+workdir_databases() { # the databases file's lines, of workdir_identify's identities
+	printf 'source\t%s\ntarget\t%s\n' "$src_identity" "$dst_identity"
+}
 workdir_claim() { # workdir src dst: the run's files, for a WORKDIR that has none yet
 	run_id "$2" "$3" >"$1/run.id"
-	printf 'source\t%s\ntarget\t%s\n' "$src_identity" "$dst_identity" >"$1/databases"
+	workdir_databases >"$1/databases"
 	plan_digest >"$1/plan.sha256"
 }
 # workdir_check WORKDIR SRC DST: exit 2 unless the WORKDIR is the run's between these databases,
@@ -94,7 +97,7 @@ workdir_check() {
 		die 2 "$1 belongs to a run that followed another plan (the plan file or a mapping file differs): give the --plan it had"
 	fi
 	if [[ ! -f $1/databases ]]; then
-		printf 'source\t%s\ntarget\t%s\n' "$src_identity" "$dst_identity" >"$1/databases"
+		workdir_databases >"$1/databases"
 		return 0
 	fi
 	for side in source target; do
@@ -135,6 +138,13 @@ plan_load() { # plan file
 # The key maps' tables, as pm-load --keymap NAME makes them.
 keymap_table() { # keymap name
 	printf 'pm.keymap_%s' "$1"
+}
+# The plan's source tables as pg_dump's arguments (-t public.SOURCE each), one a line, in plan order.
+plan_dump_sources() {
+	local name
+	for name in "${plan_moves[@]}"; do
+		printf '%s\n' -t "public.${move_source[$name]}"
+	done
 }
 # Every key map the plan records, in plan order.
 plan_keymaps() {
