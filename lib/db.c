@@ -211,13 +211,16 @@ PGconn *db_connect(const char *conninfo)
 		pm_die(PM_EXIT_DATABASE, "cannot connect: %s", msg);
 	}
 	PQsetNoticeReceiver(conn, on_notice, NULL);
-	/* Fixed output styles: the same rows give the same bytes whatever the server's defaults. */
+	/* Fixed output styles: the same rows give the same bytes whatever the server's defaults.  And
+	 * the compatibility layer carries no write of a pm tool: a load moves rows that are on the other
+	 * side already (schemas/compat.sql, pm.compat_carrying). */
 	db_exec(conn, "setting session defaults",
 		"SELECT pg_catalog.set_config('datestyle', 'ISO, YMD', false),"
 		" pg_catalog.set_config('timezone', 'UTC', false),"
 		" pg_catalog.set_config('intervalstyle', 'postgres', false),"
 		" pg_catalog.set_config('extra_float_digits', '1', false),"
-		" pg_catalog.set_config('bytea_output', 'hex', false)");
+		" pg_catalog.set_config('bytea_output', 'hex', false),"
+		" pg_catalog.set_config('pm.compat_carrying', 'on', false)");
 	return conn;
 }
 

@@ -12,9 +12,18 @@ static const char find_sql[] =
 	" WHERE c.relname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
 	" AND CASE WHEN $2::text IS NULL THEN pg_catalog.pg_table_is_visible(c.oid) ELSE n.nspname = $2 END";
 
+/* A column's sequence is the one its new values come from: its default's (the compatibility layer
+ * may point that at another table's, schemas/compat.sql), else the one it owns (an identity). */
 static const char columns_sql[] =
 	"SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,"
-	" pg_catalog.pg_get_serial_sequence($1::oid::regclass::text, a.attname)"
+	" coalesce((SELECT pg_catalog.quote_ident(sn.nspname) || '.' || pg_catalog.quote_ident(s.relname)"
+	"   FROM pg_catalog.pg_attrdef ad"
+	"   JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass"
+	"    AND d.objid = ad.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+	"   JOIN pg_catalog.pg_class s ON s.oid = d.refobjid AND s.relkind = 'S'"
+	"   JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace"
+	"   WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum LIMIT 1),"
+	" pg_catalog.pg_get_serial_sequence($1::oid::regclass::text, a.attname))"
 	" FROM pg_catalog.pg_attribute a"
 	" WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
 

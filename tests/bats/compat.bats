@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# pipelines/compat: the triggers that carry writes to the old tables on to the new ones.
+# pipelines/compat: the triggers that carry writes to the old tables on to the new ones (and back:
+# tests/bats/twoway.bats).
 load helpers
 
 setup() {
@@ -54,12 +55,18 @@ old_code_writes() {
 	# The owner is the new id of the same old profile.
 	assert_equal "$(sql "SELECT n.profile_id = k.new_key FROM printers_printer n, pm.keymap_profile k WHERE n.id = 5001 AND k.old_key = 1002")" t
 	assert_equal "$(sql "SELECT quote_nullable(profile_id) || ' ' || printing FROM printers_printer WHERE id = 7")" "NULL true"
-	# The new table's sequence is past the printers' kept ids.
-	assert_equal "$(sql "SELECT nextval('printers_printer_id_seq') > 5002")" t
+	# The sequence the new table's ids come from is past the printers' kept ids.
+	assert_equal "$(sql "SELECT nextval(pg_get_serial_sequence('portal_printer', 'id')) > 5002")" t
+	assert_equal "$(sql "SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'printers_printer'::regclass")" \
+		"nextval('portal_printer_id_seq'::regclass)"
 	run compat remove
 	assert_success
 	assert_output "compat: removed"
 	assert_equal "$(layer_objects)" "$(printf 'relation pm.keymap_profile\nrelation pm.keymap_profile_new_key_key\nrelation pm.keymap_profile_pkey\nschema pm')"
+	# Each table draws from its own sequence again, both past every id.
+	assert_equal "$(sql "SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'printers_printer'::regclass")" \
+		"nextval('printers_printer_id_seq'::regclass)"
+	assert_equal "$(sql "SELECT nextval('printers_printer_id_seq') > 5002 AND nextval('portal_printer_id_seq') > 5002")" t
 }
 
 @test "after a full migration, writes through the old tables keep old and new equal" {
@@ -86,7 +93,8 @@ old_code_writes() {
 	assert_success
 	refute_output --partial NOTICE
 	installed=$(layer_objects)
-	assert_equal "$(grep -c '^trigger' <<<"$installed")" 4
+	# Two a table: the row trigger and the TRUNCATE refusal, on the old tables and the new.
+	assert_equal "$(grep -c '^trigger' <<<"$installed")" 8
 	run compat remove
 	assert_success
 	run compat remove
@@ -94,18 +102,23 @@ old_code_writes() {
 	assert_equal "$(layer_objects)" "$before"
 }
 
-@test "a write at REPEATABLE READ is refused whole, with the reason; TRUNCATE too" {
+@test "a write at REPEATABLE READ is refused whole, with the reason; TRUNCATE too; a changed key too" {
 	compat install
 	before=$(table_digest portal_profile)
 	run psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN ISOLATION LEVEL REPEATABLE READ" -c "UPDATE portal_profile SET name = 'x' WHERE id = 3" -c "COMMIT"
 	assert_failure
-	assert_output --partial "writes to the old tables must run at READ COMMITTED, not REPEATABLE READ"
+	assert_output --partial "writes to the tables it joins must run at READ COMMITTED, not REPEATABLE READ"
 	assert_equal "$(table_digest portal_profile)" "$before"
 	assert_equal "$(sql "SELECT count(*) FROM accounts_profile")" 0
 	run psql -X -q -v ON_ERROR_STOP=1 -c "TRUNCATE portal_printer"
 	assert_failure
-	assert_output --partial "TRUNCATE portal_printer would not reach the new tables"
+	assert_output --partial "TRUNCATE portal_printer would not reach the other side"
 	assert_equal "$(sql "SELECT count(*) FROM portal_printer")" 150
+	run psql -X -q -v ON_ERROR_STOP=1 -c "UPDATE portal_printer SET id = 9999 WHERE id = 3"
+	assert_failure
+	assert_output --partial "an UPDATE of portal_printer.id is refused: a changed key is not carried"
+	assert_equal "$(sql "SELECT count(*) FROM portal_printer WHERE id = 3")" 1
+	assert_equal "$(sql "SELECT count(*) FROM printers_printer")" 0
 }
 
 @test "install refuses a database without the new tables, and bad usage; nothing installed" {
@@ -147,7 +160,7 @@ old_code_writes() {
 	sql "UPDATE portal_profile SET name = 'x' WHERE id = 4"
 	assert_equal "$(sql "SELECT a.organization FROM accounts_profile a JOIN pm.keymap_profile k ON k.new_key = a.id WHERE k.old_key = 4")" "it's"
 	run -0 "$PM_ROOT/pipelines/compat" sql remove
-	assert_line 'DROP FUNCTION IF EXISTS pm.compat_row_printers();'
+	assert_line 'DROP FUNCTION IF EXISTS pm.compat_row_printers(), pm.compat_back_printers();'
 	run -2 "$PM_ROOT/pipelines/compat" sql
 	assert_output --partial 'usage: pipelines/compat install|remove -d CONNINFO [--plan FILE]'
 	run -2 "$PM_ROOT/pipelines/compat" sql install --frobnicate

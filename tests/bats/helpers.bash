@@ -67,3 +67,19 @@ wait_for() {
 	echo "waited in vain for $1 to be $2" >&2
 	return 1
 }
+
+# kill_staged_steps N CHUNK: N steps of pipelines/staged on one database ($db, WORKDIR $work), each
+# killed with SIGKILL at a random moment: every other one as a whole process group (a crash), else
+# the step's shell alone (its pipe runs on without it).
+kill_staged_steps() {
+	local i pid
+	for ((i = 0; i < $1; i++)); do
+		setsid "$PM_ROOT/pipelines/staged" -s "$db" -t "$db" -w "$work" --chunk "$2" >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.$((RANDOM % 60))"
+		if ((i % 2)); then kill -9 -- "-$pid" 2>/dev/null || true; else kill -9 "$pid" 2>/dev/null || true; fi
+		wait "$pid" || true
+		# A load that outlives its shell keeps the step lock until it ends.
+		[[ ! -e $work/staged.lock ]] || flock -w 60 "$work/staged.lock" true
+	done
+}

@@ -117,17 +117,7 @@ stop_writer() {
 @test "kill -9 of a step at 20 random moments while the site writes: the next step resumes, the verify is clean" {
 	chunk=300
 	start_live_site
-	for ((i = 0; i < 20; i++)); do
-		# Every other one as a whole process group (a crash), else the step's shell alone (its
-		# pipe runs on without it).
-		setsid "$PM_ROOT/pipelines/staged" -s "$db" -t "$db" -w "$work" --chunk "$chunk" >/dev/null 2>&1 &
-		pid=$!
-		sleep "0.$((RANDOM % 60))"
-		if ((i % 2)); then kill -9 -- "-$pid" 2>/dev/null || true; else kill -9 "$pid" 2>/dev/null || true; fi
-		wait "$pid" || true
-		# A load that outlives its shell keeps the step lock until it ends.
-		[[ ! -e $work/staged.lock ]] || flock -w 60 "$work/staged.lock" true
-	done
+	kill_staged_steps 20 "$chunk"
 	steps_until_done 60
 	stop_writer
 	run "$PM_ROOT/pipelines/verify" -s "$db" -t "$db"
