@@ -69,6 +69,7 @@ demo: deps
 bench: deps
 	$(MAKE) tools
 	tests/bench/run $(SIZE)
+	tests/bench/compat
 
 # libFuzzer targets (tests/fuzz/README), each for FUZZ_SECONDS (default 60); not part of check.
 fuzz: deps

@@ -54,15 +54,18 @@ BEGIN
     RETURN true;
 END $$;
 
-CREATE OR REPLACE FUNCTION pm.compat_carry_end() RETURNS void LANGUAGE sql AS $$
-    SELECT set_config('pm.compat_carrying', 'off', true);
-$$;
+CREATE OR REPLACE FUNCTION pm.compat_carry_end() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('pm.compat_carrying', 'off', true);
+END $$;
 
 -- The sequence a column's new values come from: its default's (the layer may point that at the
--- other table's), else the one it owns (an identity column); NULL when it has none.
+-- other table's), else the one it owns (an identity column); NULL when it has none.  PL/pgSQL, not
+-- SQL: a session keeps its plan, where an SQL function's would be made anew for every write.
 CREATE OR REPLACE FUNCTION pm.compat_id_sequence(tbl regclass, key name) RETURNS regclass
-    LANGUAGE sql STABLE AS $$
-    SELECT coalesce(
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN coalesce(
         (SELECT d.refobjid::regclass
            FROM pg_attrdef ad
            JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
@@ -72,7 +75,7 @@ CREATE OR REPLACE FUNCTION pm.compat_id_sequence(tbl regclass, key name) RETURNS
           WHERE ad.adrelid = tbl AND a.attname = key
           LIMIT 1),
         pg_get_serial_sequence(tbl::text, key)::regclass);
-$$;
+END $$;
 
 -- A new id for a row of tbl that the other side's write made.
 CREATE OR REPLACE FUNCTION pm.compat_next_id(tbl regclass, key name) RETURNS bigint LANGUAGE plpgsql AS $$
