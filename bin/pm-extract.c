@@ -35,7 +35,8 @@ static void parse_shard(struct extract_options *o, const char *arg)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_WHERE = 256, OPT_ORDER, OPT_AFTER, OPT_LIMIT, OPT_SHARD, OPT_SNAPSHOT, OPT_PROGRESS, OPT_STATS, OPT_VERSION, OPT_CHECK_CONNINFO };
+	enum { OPT_WHERE = 256, OPT_ORDER, OPT_AFTER, OPT_LIMIT, OPT_SHARD, OPT_SNAPSHOT, OPT_PROGRESS, OPT_STATS, OPT_VERSION, OPT_CHECK_CONNINFO,
+	       OPT_MASK_SECRETS };
 	static const struct option longopts[] = {
 		{ "dbname", required_argument, NULL, 'd' },
 		{ "schema", required_argument, NULL, 'n' },
@@ -54,13 +55,14 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "check-conninfo", no_argument, NULL, OPT_CHECK_CONNINFO }, /* for the pipelines (pm-extract(1)) */
+		{ "mask-secrets", no_argument, NULL, OPT_MASK_SECRETS },     /* likewise */
 		{ NULL, 0, NULL, 0 },
 	};
 	struct extract_options o = { .limit = -1 };
 	const char *conninfo = NULL, *output = NULL;
 	int level = STREAM_DEFAULT_LEVEL;
 	const char *stats_path = NULL;
-	bool check_conninfo = false;
+	bool check_conninfo = false, mask_secrets = false;
 	int ch;
 
 	tool_init(argv[0]);
@@ -81,6 +83,7 @@ int main(int argc, char **argv)
 		case OPT_PROGRESS: o.progress = true; break;
 		case OPT_STATS: stats_path = optarg; break;
 		case OPT_CHECK_CONNINFO: check_conninfo = true; break;
+		case OPT_MASK_SECRETS: mask_secrets = true; break;
 		case OPT_VERSION: tool_version();
 		case 'h': usage(PM_EXIT_OK);
 		default: usage(PM_EXIT_USAGE);
@@ -90,6 +93,11 @@ int main(int argc, char **argv)
 		if (optind != argc || argc != 2)
 			usage(PM_EXIT_USAGE);
 		return db_check_conninfo_stdin();
+	}
+	if (mask_secrets) {
+		if (optind != argc || argc != 2)
+			usage(PM_EXIT_USAGE);
+		return db_mask_secrets_stdin();
 	}
 	db_refuse_password("-d", conninfo);
 	if (optind != argc || !o.table || !*o.table)

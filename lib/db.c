@@ -98,6 +98,26 @@ int db_check_conninfo_stdin(void)
 	return r == 1 ? PM_EXIT_DIFFERENCES : r < 0 ? PM_EXIT_DATA : PM_EXIT_OK;
 }
 
+int db_mask_secrets_stdin(void)
+{
+	char *line = NULL;
+	size_t cap = 0;
+
+	while (getline(&line, &cap, stdin) >= 0) {
+		char *masked = db_mask_secrets(line);
+		int failed = fputs(masked, stdout) == EOF;
+		free(masked);
+		if (failed)
+			break;
+	}
+	free(line);
+	if (ferror(stdin))
+		pm_die(PM_EXIT_IO, "--mask-secrets: cannot read standard input: %s", strerror(errno));
+	if (fflush(stdout) != 0 || ferror(stdout))
+		pm_die(PM_EXIT_IO, "--mask-secrets: cannot write standard output: %s", strerror(errno));
+	return PM_EXIT_OK;
+}
+
 /* The length of "password" at p, each letter as itself or percent-encoded (libpq decodes a URI's
  * keywords), then optional blanks and '='; 0 when p holds none. */
 static size_t password_keyword(const char *p)

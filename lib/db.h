@@ -26,6 +26,10 @@ void db_refuse_password(const char *option, const char *conninfo);
 /* pm-extract --check-conninfo, for the pipelines: the connection string on standard input
  * (all of it, no newline added) gives 0 no password, 1 a password, 3 libpq cannot parse it. */
 int db_check_conninfo_stdin(void);
+
+/* pm-extract --mask-secrets, for the pipelines: standard input to standard output, each line's
+ * passwords masked as db_mask_secrets does (what psql and pg_dump print can quote a server's echo). */
+int db_mask_secrets_stdin(void);
 /* A copy of a libpq or server message (malloc'd) with each user:password@ and password=value
  * masked as user:***@ and password=***: a server echoes a database name as it was given. */
 char *db_mask_secrets(const char *msg);

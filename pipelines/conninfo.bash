@@ -49,3 +49,12 @@ refuse_password() {
 		exit 2 ;;
 	esac
 }
+
+# mask_secrets: a filter, standard input to standard output, each user:password@ and password=
+# masked as the tools mask what a server echoes (pm-extract --mask-secrets): psql's and pg_dump's
+# messages can quote a database name that holds one (from a service file, say).
+mask_secrets() {
+	local checker
+	checker=$(conninfo_checker) || { echo "no pm-extract to mask messages with: run make, or put the pm tools on PATH"; return 2; }
+	"$checker" --mask-secrets
+}

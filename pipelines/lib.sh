@@ -37,8 +37,8 @@ pm_need_tools() { # tool...
 	done
 }
 
-psql_at() { # conninfo sql: its values, unaligned
-	psql -X -q -v ON_ERROR_STOP=1 -A -t -d "$1" -c "$2"
+psql_at() { # conninfo sql: its values, unaligned; its messages masked (mask_secrets)
+	{ psql -X -q -v ON_ERROR_STOP=1 -A -t -d "$1" -c "$2" 2>&1 1>&3 3>&- | mask_secrets >&2; } 3>&1
 }
 exists() { # conninfo table
 	[[ $(psql_at "$1" "SELECT to_regclass('$2') IS NOT NULL") == t ]]

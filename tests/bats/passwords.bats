@@ -122,3 +122,28 @@ database_untouched() {
 	done
 	assert_equal "$(sql "SELECT count(*) FROM u")" 0
 }
+
+@test "the pipelines mask what psql and pg_dump print of a database name that holds a password" {
+	# A service file is not on any command line, and libpq does not expand its dbname: the server
+	# gets the whole string and echoes it in its FATAL, which psql, pg_dump and the pipelines print.
+	printf '[site]\ndbname=postgresql://pm:%s@/nodb\n' "$secret" >services
+	export PGSERVICEFILE=$BATS_TEST_TMPDIR/services
+	run -4 "$PM_ROOT/pipelines/compat" install -d service=site
+	assert_output --partial 'database "postgresql://pm:***@/nodb" does not exist'
+	refute_output --partial "$secret"
+	run "$PM_ROOT/pipelines/migrate" -s service=site -t "dbname=$db" -w w
+	assert_failure
+	assert_output --partial 'postgresql://pm:***@/nodb'
+	refute_output --partial "$secret"
+	run "$PM_ROOT/pipelines/verify" -s service=site -t "dbname=$db" -w v
+	assert_failure
+	refute_output --partial "$secret"
+	run "$PM_ROOT/pipelines/staged" -s service=site -t "dbname=$db" -w s
+	assert_failure
+	assert_output --partial 'postgresql://pm:***@/nodb'
+	refute_output --partial "$secret"
+	assert_equal "$(sql "SELECT count(*) FROM u")" 0
+	# The filter itself: the tools' masking, line by line, nothing else changed.
+	run -0 pm-extract --mask-secrets <<<"a postgresql://u:$secret@h/db b password=$secret c"
+	assert_output "a postgresql://u:***@h/db b password=*** c"
+}
