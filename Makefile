@@ -6,13 +6,19 @@ VERSION := 0.1.0
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
-CPPFLAGS += -D_GNU_SOURCE -DPM_VERSION='"$(VERSION)"' -Ilib -I/usr/include/postgresql
-LDLIBS  := -lpq -lcsv -ldeflate -lz -pthread
+# libpq's include folder as its own packaging says (pkg-config, else pg_config: both come with
+# libpq-dev); recursive, so that it is asked only once ensure-deps has installed them.
+PQ_CFLAGS = $(shell pkg-config --cflags libpq 2>/dev/null || echo "-I$$(pg_config --includedir)")
+CPPFLAGS += -D_GNU_SOURCE -DPM_VERSION='"$(VERSION)"' -Ilib $(PQ_CFLAGS)
+LDLIBS  += -lpq -lcsv -ldeflate -lz -pthread
+# Each object's header dependencies, as the compiler found them.
+DEPFLAGS = -MMD -MP
 
-# BUILD is the output folder; SAN=1 builds with AddressSanitizer and UBSan into build/asan.
+# BUILD is the output folder; SAN=1 builds with AddressSanitizer and UBSan into build/asan, after the
+# user's CFLAGS (its -O1 last, so it wins).
 BUILD ?= build
 ifeq ($(SAN),1)
-CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
 endif
 
@@ -31,21 +37,23 @@ tools: $(TOOLS:%=$(BUILD)/bin/%) $(UNIT_BIN)
 asan:
 	$(MAKE) BUILD=build/asan SAN=1 tools
 
-$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h)
+$(BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
 
 $(BUILD)/lib/libpm.a: $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/%: bin/%.c $(BUILD)/lib/libpm.a $(wildcard lib/*.h)
+$(BUILD)/bin/%: bin/%.c $(BUILD)/lib/libpm.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/lib/libpm.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/lib/libpm.a $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/lib/libpm.a
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/lib/libpm.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/lib/libpm.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Itests/unit $(DEPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/lib/libpm.a $(LDLIBS)
+
+-include $(LIB_OBJ:.o=.d) $(TOOLS:%=$(BUILD)/bin/%.d) $(UNIT_BIN:=.d)
 
 deps:
 	@scripts/ensure-deps
