@@ -256,6 +256,24 @@ const char *db_sqlstate(const PGresult *res)
 	return s ? s : "";
 }
 
+bool db_sqlstate_in_class(const char *state, const char *class)
+{
+	return strncmp(state, class, 2) == 0;
+}
+
+void db_die_duplicate(const char *label, unsigned long long record, const char *constraint, const char *what)
+{
+	if (record)
+		pm_die(PM_EXIT_DATA,
+		       "%s: record %llu: duplicate key value violates unique constraint \"%s\" (SQLSTATE "
+		       SQLSTATE_UNIQUE_VIOLATION "); nothing loaded",
+		       label, record, constraint);
+	pm_die(PM_EXIT_DATA,
+	       "%s: %s: duplicate key value violates unique constraint \"%s\" (SQLSTATE " SQLSTATE_UNIQUE_VIOLATION
+	       "); nothing loaded",
+	       label, what, constraint);
+}
+
 /* The first line of libpq's message, without a severity ("FATAL:  "): only the primary text. */
 static char *first_line(PGconn *conn)
 {

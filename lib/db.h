@@ -81,4 +81,19 @@ void db_begin_snapshot(PGconn *conn, const char *snapshot);
 /* A result's SQLSTATE ("" when absent). */
 const char *db_sqlstate(const PGresult *res);
 
+/* The SQLSTATEs pm tells apart, named as PostgreSQL's errcodes.txt names them, and two classes
+ * (the first two characters). */
+#define SQLSTATE_CARDINALITY_VIOLATION "21000"
+#define SQLSTATE_UNIQUE_VIOLATION "23505"
+#define SQLSTATE_CLASS_DATA_EXCEPTION "22"
+#define SQLSTATE_CLASS_INTEGRITY_CONSTRAINT_VIOLATION "23"
+
+/* Is state of class (two characters)? */
+bool db_sqlstate_in_class(const char *state, const char *class);
+
+/* Exit 3: record (0: none found) repeats a key of the unique constraint named; what says what was
+ * being done when no record is named.  The one wording of a duplicate key, on every load path. */
+_Noreturn void db_die_duplicate(const char *label, unsigned long long record, const char *constraint,
+				const char *what);
+
 #endif

@@ -184,7 +184,7 @@ unsigned long long table_bulk_finish(PGconn *conn, struct table_bulk *b, char *c
 			continue;
 		}
 		const char *state = db_sqlstate(res);
-		if (strcmp(state, "23505") == 0 && b->items[i].unique.n && PQstatus(conn) == CONNECTION_OK) {
+		if (strcmp(state, SQLSTATE_UNIQUE_VIOLATION) == 0 && b->items[i].unique.n && PQstatus(conn) == CONNECTION_OK) {
 			PGresult *back = PQexec(conn, "ROLLBACK TO SAVEPOINT pm_rebuild");
 			bool ok = PQresultStatus(back) == PGRES_COMMAND_OK;
 			PQclear(back);
@@ -196,7 +196,7 @@ unsigned long long table_bulk_finish(PGconn *conn, struct table_bulk *b, char *c
 			}
 		}
 		/* Bad data (a foreign key the rows break) is exit 3, as in the plain load; else exit 4. */
-		if (strncmp(state, "23", 2) == 0 && PQstatus(conn) == CONNECTION_OK) {
+		if (db_sqlstate_in_class(state, SQLSTATE_CLASS_INTEGRITY_CONSTRAINT_VIOLATION) && PQstatus(conn) == CONNECTION_OK) {
 			struct bytebuf text = { 0 };
 			char state_copy[8];
 			server_message_append(&text, res, NULL, 0); /* a key it quotes is a value */

@@ -65,7 +65,9 @@ static void sql_ident(struct load *l, const char *name)
 /* Values the database refuses are bad input (exit 3); anything else is a database error (exit 4). */
 static bool is_data_error(const char *state)
 {
-	return strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0 || strcmp(state, "21000") == 0;
+	return db_sqlstate_in_class(state, SQLSTATE_CLASS_DATA_EXCEPTION) ||
+	       db_sqlstate_in_class(state, SQLSTATE_CLASS_INTEGRITY_CONSTRAINT_VIOLATION) ||
+	       strcmp(state, SQLSTATE_CARDINALITY_VIOLATION) == 0;
 }
 
 static uint64_t locate_record(struct load *l, const PGresult *res);
@@ -195,14 +197,14 @@ static uint64_t locate_record(struct load *l, const PGresult *res)
 	PQclear(back);
 	if (!rolled_back)
 		return 0;
-	if (strcmp(state, "21000") == 0 && l->key.n) {
+	if (strcmp(state, SQLSTATE_CARDINALITY_VIOLATION) == 0 && l->key.n) {
 		cols = l->key; /* the same conflict key twice in the stream */
 		l->key = (struct namelist){ 0 };
-	} else if (strcmp(state, "23505") == 0 && l->keymap && schema && strcmp(schema, KEYMAP_SCHEMA) == 0) {
+	} else if (strcmp(state, SQLSTATE_UNIQUE_VIOLATION) == 0 && l->keymap && schema && strcmp(schema, KEYMAP_SCHEMA) == 0) {
 		cols.items = pm_malloc(sizeof *cols.items);
 		cols.items[cols.n++] = pm_strdup(l->o->new_ids); /* an old id twice, or mapped already */
 		against = l->keymap;
-	} else if (strcmp(state, "23505") == 0 && index_columns(l, res, &cols)) {
+	} else if (strcmp(state, SQLSTATE_UNIQUE_VIOLATION) == 0 && index_columns(l, res, &cols)) {
 		against = l->t->qualified;
 	} else {
 		namelist_free(&cols);
@@ -482,12 +484,7 @@ static void finish_keymap_bulk(struct load *l)
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && !PQgetisnull(r, 0, 0))
 		found = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
-	if (found)
-		pm_die(PM_EXIT_DATA,
-		       "%s: record %llu: duplicate key value violates unique constraint \"%s\" (SQLSTATE 23505); nothing loaded",
-		       l->t->label, (unsigned long long)found, name);
-	pm_die(PM_EXIT_DATA, "%s: recording the key map: duplicate key value violates unique constraint \"%s\" (SQLSTATE 23505); nothing loaded",
-	       l->t->label, name);
+	db_die_duplicate(l->t->label, found, name, "recording the key map");
 }
 
 /*
@@ -637,9 +634,7 @@ static void finish_bulk(struct load *l)
 	unsigned long long n = table_bulk_finish(l->conn, l->bulk, name, sizeof name);
 
 	if (n)
-		pm_die(PM_EXIT_DATA,
-		       "%s: record %llu: duplicate key value violates unique constraint \"%s\" (SQLSTATE 23505); nothing loaded",
-		       l->t->label, n, name);
+		db_die_duplicate(l->t->label, n, name, NULL);
 }
 
 void table_load(PGconn *conn, const struct load_options *o)
