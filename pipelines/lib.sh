@@ -37,8 +37,12 @@ pm_need_tools() { # tool...
 	done
 }
 
-psql_at() { # conninfo sql: its values, unaligned; its messages masked (mask_secrets)
-	{ psql -X -q -v ON_ERROR_STOP=1 -A -t -d "$1" -c "$2" 2>&1 1>&3 3>&- | mask_secrets >&2; } 3>&1
+psql_at() { # conninfo sql: its values, unaligned; its messages masked (mask_secrets), which runs
+	# only when there are any: staged polls with this every 20 ms.
+	local err rc=0
+	{ err=$(psql -X -q -v ON_ERROR_STOP=1 -A -t -d "$1" -c "$2" 2>&1 1>&3 3>&-); } 3>&1 || rc=$?
+	[[ -z $err ]] || printf '%s\n' "$err" | mask_secrets >&2
+	return "$rc"
 }
 exists() { # conninfo table
 	[[ $(psql_at "$1" "SELECT to_regclass('$2') IS NOT NULL") == t ]]

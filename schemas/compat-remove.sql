@@ -16,6 +16,7 @@ DROP FUNCTION IF EXISTS pm.compat_refuse_truncate(), pm.compat_refuse_key_change
     pm.compat_refuse_dangling(regclass, name, bigint),
     pm.compat_refuse_conflict(text, bigint, regclass, name, bigint),
     pm.compat_part_ids(regclass, regclass, name), pm.compat_share_ids(regclass, regclass, name),
+    pm.compat_id_space(regclass, regclass, name),
     pm.compat_top_id(regclass, regclass, name), pm.compat_sequence_past(regclass, name, bigint),
     pm.compat_next_id(regclass, name), pm.compat_id_sequence(regclass, name),
     pm.compat_carry_end(), pm.compat_carry_begin(),

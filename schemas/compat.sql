@@ -121,13 +121,28 @@ BEGIN
                     pg_sequence_last_value(pg_get_serial_sequence(target::text, key)::regclass));
 END $$;
 
--- One id space for a move with kept ids: the target's ids come from the source's sequence (or, when
--- the source has none, the source's from the target's), set past every id of both tables.
-CREATE OR REPLACE FUNCTION pm.compat_share_ids(source regclass, target regclass, key name) RETURNS void
-    LANGUAGE plpgsql AS $$
+-- A move with kept ids, its one id space: the sequence both tables draw from while the layer is
+-- installed (the source's, or the target's when the source has none), the column made to draw from
+-- it, and that column's own sequence (NULL: none).  shared NULL: neither has one, the site gives
+-- every id itself.
+CREATE OR REPLACE FUNCTION pm.compat_id_space(source regclass, target regclass, key name,
+                                              OUT shared regclass, OUT joined regclass, OUT own regclass)
+    LANGUAGE plpgsql STABLE AS $$
 DECLARE
     s regclass := pg_get_serial_sequence(source::text, key)::regclass;
     t regclass := pg_get_serial_sequence(target::text, key)::regclass;
+BEGIN
+    shared := coalesce(s, t);
+    joined := CASE WHEN s IS NULL THEN source ELSE target END;
+    own := CASE WHEN s IS NULL THEN NULL ELSE t END;
+END $$;
+
+-- The id space joined: the joined column's ids come from the shared sequence, set past every id of
+-- both tables.
+CREATE OR REPLACE FUNCTION pm.compat_share_ids(source regclass, target regclass, key name) RETURNS void
+    LANGUAGE plpgsql AS $$
+DECLARE
+    space record;
     top bigint;
 BEGIN
     IF EXISTS (SELECT FROM pg_attribute WHERE attrelid IN (source, target) AND attname = key AND attidentity <> '') THEN
@@ -135,42 +150,41 @@ BEGIN
             source, key, target, key
             USING ERRCODE = 'feature_not_supported', HINT = 'Django 3.2 makes serial columns; an identity column is not supported';
     END IF;
-    IF coalesce(s, t) IS NULL THEN
-        RETURN; -- the site gives every id itself
+    SELECT * INTO space FROM pm.compat_id_space(source, target, key);
+    IF space.shared IS NULL THEN
+        RETURN;
     END IF;
-    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT nextval(%L::regclass)',
-                   CASE WHEN s IS NULL THEN source ELSE target END, key, coalesce(s, t)::text);
+    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT nextval(%L::regclass)', space.joined, key, space.shared::text);
     top := pm.compat_top_id(source, target, key);
     IF top IS NOT NULL THEN
-        PERFORM setval(coalesce(s, t), top);
+        PERFORM setval(space.shared, top);
     END IF;
     INSERT INTO pm.compat_shared_ids VALUES (source::text, target::text, key) ON CONFLICT DO NOTHING;
 END $$;
 
--- compat_share_ids undone: the column that drew from the other's sequence draws from its own again
--- (or has no default, as it had none), and each table's own sequence is past every id of both.
+-- compat_share_ids undone: the joined column draws from its own sequence again (or has no default,
+-- as it had none), and both sequences are past every id of both tables.
 CREATE OR REPLACE FUNCTION pm.compat_part_ids(source regclass, target regclass, key name) RETURNS void
     LANGUAGE plpgsql AS $$
 DECLARE
-    s regclass := pg_get_serial_sequence(source::text, key)::regclass;
-    t regclass := pg_get_serial_sequence(target::text, key)::regclass;
-    joined regclass := CASE WHEN s IS NULL THEN source ELSE target END;
-    own regclass := CASE WHEN s IS NULL THEN NULL ELSE t END;
+    space record;
     top bigint := pm.compat_top_id(source, target, key);
 BEGIN
-    IF coalesce(s, t) IS NULL THEN
+    SELECT * INTO space FROM pm.compat_id_space(source, target, key);
+    IF space.shared IS NULL THEN
         RETURN;
     END IF;
-    IF pm.compat_id_sequence(joined, key) = coalesce(s, t) THEN
-        IF own IS NULL THEN
-            EXECUTE format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', joined, key);
+    IF pm.compat_id_sequence(space.joined, key) = space.shared THEN
+        IF space.own IS NULL THEN
+            EXECUTE format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', space.joined, key);
         ELSE
-            EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT nextval(%L::regclass)', joined, key, own::text);
+            EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT nextval(%L::regclass)', space.joined, key,
+                           space.own::text);
         END IF;
     END IF;
     IF top IS NOT NULL THEN
-        PERFORM setval(s, top) WHERE s IS NOT NULL;
-        PERFORM setval(t, top) WHERE t IS NOT NULL;
+        PERFORM setval(space.shared, top);
+        PERFORM setval(space.own, top) WHERE space.own IS NOT NULL;
     END IF;
 END $$;
 
