@@ -122,7 +122,7 @@ static char *word_dup(const struct text_line *l, int i, const char *what)
 /* Names of the pipelines' own stages and files in a WORKDIR (pipelines/migrate, staged). */
 static bool reserved_name(const char *name)
 {
-	static const char *const reserved[] = { "backup", "structure", "verify", "staged", "summary", "chunks" };
+	static const char *const reserved[] = { "backup", "structure", "verify", "staged", "summary", "chunks", "django" };
 
 	for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
 		if (strcmp(name, reserved[i]) == 0)

@@ -291,3 +291,91 @@ backup() {
 	mv -- "$work/source.digest.partial" "$work/source.digest"
 }
 
+
+# ---------------------------------------------------------------------------------------------------
+# Django's record of its migrations (django_migrations in DST).  The plan's moves take the place of
+# Django data migrations (replaces APP.NAME), which Django does not know: its next `manage.py migrate`
+# would run them on the moved rows.  So before anything moves, django_check makes sure Django made
+# the structure they run on and has not run them; once the move is verified, django_record records
+# them as applied, as `manage.py migrate --fake` would.  WORKDIR/django.recorded names them, written
+# before they are recorded: rollback removes exactly those rows.
+plan_replaced() { # every APP.NAME the plan's moves replace, one a line, in plan order
+	local name
+	for name in "${plan_moves[@]}"; do
+		[[ -z ${move_replaces[$name]} ]] || tr ',' '\n' <<<"${move_replaces[$name]}"
+	done
+}
+django_count() { # app name-pattern (LIKE): how many of APP's applied migrations match (pm-plan let
+	# only plain names through); exit 4 when DST cannot tell
+	local n
+	n=$(psql_at "$dst" "SELECT count(*) FROM public.django_migrations WHERE app = '$1' AND name LIKE '$2'") ||
+		die 4 "cannot read django_migrations in the target"
+	printf '%s' "$n"
+}
+# django_recorded WORKDIR: the migrations django.recorded names, one a line; exit 2 on a line that is
+# not one the plan replaces (the file is read into SQL).
+django_recorded() {
+	local m replaced
+	[[ -f $1/django.recorded ]] || return 0
+	replaced=$(plan_replaced)
+	while IFS= read -r m; do
+		grep -qxF -- "$m" <<<"$replaced" ||
+			die 2 "$1/django.recorded: unexpected line \"$m\": not a migration the plan replaces (another --plan?); nothing done"
+		printf '%s\n' "$m"
+	done <"$1/django.recorded"
+}
+# django_before APP NAME: the migration of APP numbered one less than NAME (0002_x: 0001), which
+# Django's makemigrations makes NAME depend on; nothing when NAME has no number or is the first.
+django_before() {
+	local number=${2%%_*}
+	[[ $number =~ ^[0-9]+$ ]] && ((10#$number > 1)) || return 0
+	printf '%0*d' "${#number}" $((10#$number - 1))
+}
+# django_check WORKDIR: exit 2 (nothing done) unless every replaced migration is unapplied (or
+# recorded by this run: django.recorded) and the one before it applied.  A target without
+# django_migrations is moved as it is; django.recorded is made only where there is one.
+django_check() {
+	local work=$1 replaced=() m app name before n
+	mapfile -t replaced < <(plan_replaced)
+	((${#replaced[@]})) || return 0
+	exists "$dst" public.django_migrations || return 0 # django_note says so once the move is verified
+	for m in "${replaced[@]}"; do
+		app=${m%%.*} name=${m#*.}
+		n=$(django_count "$app" "${name//_/\\_}")
+		if ((n)); then
+			[[ -f $work/django.recorded ]] && grep -qxF -- "$m" "$work/django.recorded" && continue
+			die 2 "Django has applied $m already (django_migrations): the data migration the plan replaces has run, so its rows are in the targets; pm does not move them again. Nothing done"
+		fi
+		before=$(django_before "$app" "$name")
+		[[ -z $before ]] && continue
+		n=$(django_count "$app" "${before}\\_%")
+		((n)) ||
+			die 2 "Django has not applied $app $before, which $m depends on (it makes the $app tables pm moves into): run \`python manage.py migrate $app $before\` first. Nothing done"
+	done
+	[[ -f $work/django.recorded ]] && return 0
+	{ printf '%s\n' "${replaced[@]}" >"$work/django.recorded.partial" && mv -- "$work/django.recorded.partial" "$work/django.recorded"; } ||
+		die 5 "cannot write $work/django.recorded"
+}
+# django_note WORKDIR: for a verified move with nothing to record, why (nothing when it had some).
+django_note() {
+	local replaced
+	[[ ! -f $1/django.recorded ]] || return 0
+	replaced=$(plan_replaced)
+	[[ -z $replaced ]] ||
+		echo "note: the target has no django_migrations table (no Django, or its structure is pm's schemas/): the Django migrations the plan replaces ($(paste -sd ' ' <<<"$replaced")) are not recorded"
+}
+# django_record WORKDIR: the migrations django.recorded names, recorded as applied in one statement
+# (so one transaction); those already there are left as they are (a run resumed).  Says what it did.
+django_record() {
+	local work=$1 m values='' list recorded=()
+	list=$(django_recorded "$work") || return 2
+	[[ -z $list ]] || mapfile -t recorded <<<"$list"
+	for m in "${recorded[@]}"; do
+		values+="${values:+, }('${m%%.*}', '${m#*.}')"
+	done
+	[[ -n $values ]] || return 0
+	psql_at "$dst" "INSERT INTO public.django_migrations (app, name, applied) SELECT v.app, v.name, now()
+		FROM (VALUES $values) v (app, name)
+		WHERE NOT EXISTS (SELECT FROM public.django_migrations d WHERE d.app = v.app AND d.name = v.name)" >/dev/null || return 4
+	echo "$me: recorded in django_migrations as applied, as manage.py migrate --fake would: ${recorded[*]}" >&2
+}
