@@ -14,8 +14,8 @@
 /*
  * A column outside the key read through a key map, mapped here rather than by a
  * join in the server: the server then reads the table in key order straight from
- * its index, where a join had it hash and sort every row (5M printers: 9.7 s for
- * pm-verify with the join).
+ * its index, where a join had it hash and sort every row (the README's benchmark
+ * section has the figures).
  */
 struct mapped_column {
 	size_t field;
