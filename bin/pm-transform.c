@@ -21,16 +21,16 @@ static _Noreturn void usage(int status)
 
 static struct keymap *load_keymap(const char *arg)
 {
-	const char *eq = strchr(arg, '=');
-	char name[128];
+	char *name;
+	const char *file;
 
-	if (!eq || eq == arg || !eq[1])
+	if (!tool_split_name_value(arg, &name, &file))
 		pm_die(PM_EXIT_USAGE, "--keymap: \"%s\" is not NAME=FILE", arg);
-	if ((size_t)(eq - arg) >= sizeof name)
-		pm_die(PM_EXIT_USAGE, "--keymap: the name is longer than %zu bytes", sizeof name - 1);
-	memcpy(name, arg, (size_t)(eq - arg));
-	name[eq - arg] = '\0';
-	return keymap_load(name, eq + 1);
+	if (strlen(name) >= 128)
+		pm_die(PM_EXIT_USAGE, "--keymap: the name is longer than %d bytes", 127);
+	struct keymap *m = keymap_load(name, file);
+	free(name);
+	return m;
 }
 
 int main(int argc, char **argv)

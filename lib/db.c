@@ -366,11 +366,12 @@ void db_append_ident_list(PGconn *conn, struct bytebuf *sql, char *const *names,
 	}
 }
 
-static void copy_out_begin(PGconn *conn, const char *what, const char *sql)
+/* Start a COPY in either direction (expected: PGRES_COPY_OUT or PGRES_COPY_IN); fatal otherwise. */
+static void copy_begin(PGconn *conn, const char *what, const char *sql, ExecStatusType expected)
 {
 	PGresult *res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0); /* one statement only */
 
-	if (PQresultStatus(res) != PGRES_COPY_OUT)
+	if (PQresultStatus(res) != expected)
 		db_die(conn, res, what);
 	PQclear(res);
 }
@@ -398,7 +399,7 @@ uint64_t db_copy_out(PGconn *conn, const char *what, const char *sql, db_row_sin
 	char *row;
 	int n;
 
-	copy_out_begin(conn, what, sql);
+	copy_begin(conn, what, sql, PGRES_COPY_OUT);
 	while ((n = PQgetCopyData(conn, &row, 0)) > 0) {
 		sink(ctx, row, (size_t)n);
 		PQfreemem(row);
@@ -420,7 +421,7 @@ struct db_copy_rows *db_copy_rows_open(PGconn *conn, const char *what, const cha
 	struct db_copy_rows *r = pm_malloc(sizeof *r);
 
 	*r = (struct db_copy_rows){ .conn = conn, .what = pm_strdup(what) };
-	copy_out_begin(conn, what, sql);
+	copy_begin(conn, what, sql, PGRES_COPY_OUT);
 	return r;
 }
 
@@ -450,11 +451,7 @@ void db_copy_rows_close(struct db_copy_rows *r)
 
 void db_copy_in_begin(PGconn *conn, const char *what, const char *sql)
 {
-	PGresult *res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0); /* one statement only */
-
-	if (PQresultStatus(res) != PGRES_COPY_IN)
-		db_die(conn, res, what);
-	PQclear(res);
+	copy_begin(conn, what, sql, PGRES_COPY_IN);
 }
 
 void db_copy_in_send(PGconn *conn, const char *what, const char *data, size_t len)

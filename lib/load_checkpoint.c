@@ -5,16 +5,16 @@
 #include "db.h"
 #include "load_checkpoint.h"
 #include "pm_error.h"
+#include "tool.h"
 
 void load_checkpoint_parse(struct load_checkpoint *c, const char *arg)
 {
-	const char *eq = strchr(arg, '=');
-	const char *dots = eq ? strstr(eq + 1, "..") : NULL;
+	const char *range = NULL;
+	const char *dots = tool_split_name_value(arg, &c->name, &range) ? strstr(range, "..") : NULL;
 
-	if (!eq || eq == arg || !dots || !dots[2])
+	if (!dots || !dots[2])
 		pm_die(PM_EXIT_USAGE, "--checkpoint: \"%s\" is not NAME=FROM..TO (FROM empty for the first)", arg);
-	c->name = pm_strndup(arg, (size_t)(eq - arg));
-	c->from = pm_strndup(eq + 1, (size_t)(dots - eq - 1));
+	c->from = pm_strndup(range, (size_t)(dots - range));
 	c->to = pm_strdup(dots + 2);
 }
 

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pm_error.h"
 #include "tool.h"
@@ -64,4 +65,15 @@ long long tool_parse_number(const char *arg, const char *option, long long min, 
 	if (errno || end == arg || *end || v < min || v > max)
 		pm_die(PM_EXIT_USAGE, "%s: \"%s\" is not a whole number from %lld to %lld", option, arg, min, max);
 	return v;
+}
+
+bool tool_split_name_value(const char *arg, char **name, const char **value)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg || !eq[1])
+		return false;
+	*name = pm_strndup(arg, (size_t)(eq - arg));
+	*value = eq + 1;
+	return true;
 }

@@ -2,6 +2,8 @@
 #ifndef PM_TOOL_H
 #define PM_TOOL_H
 
+#include <stdbool.h>
+
 #ifndef PM_VERSION
 #define PM_VERSION "0.1.0"
 #endif
@@ -18,5 +20,9 @@ _Noreturn void tool_version(void);
 
 /* A whole number from min to max for option; exit 2 otherwise. */
 long long tool_parse_number(const char *arg, const char *option, long long min, long long max);
+
+/* NAME=VALUE, split at the first '=': true with name (malloc'd) and value (in arg) when both are
+ * non-empty; false otherwise, the caller's message saying which shape the option wants. */
+bool tool_split_name_value(const char *arg, char **name, const char **value);
 
 #endif

@@ -8,14 +8,15 @@
 #include "record_sorter.h"
 #include "stream_reader.h"
 #include "table_desc.h"
+#include "tool.h"
 #include "value_check.h"
 #include "verify_source.h"
 
 /*
  * A column outside the key read through a key map, mapped here rather than by a
  * join in the server: the server then reads the table in key order straight from
- * its index, where a join had it hash and sort every row (5M printers: 9.7 s for
- * pm-verify with the join).
+ * its index, where a join had it hash and sort every row (the README's benchmark
+ * section has the figures).
  */
 struct mapped_column {
 	size_t field;
@@ -138,16 +139,15 @@ static void build_query(struct verify_source *s, struct bytebuf *sql, const stru
 	char alias[32];
 
 	for (size_t i = 0; i < keymaps->n; i++) {
-		const char *eq = strchr(keymaps->items[i], '=');
-		if (!eq || eq == keymaps->items[i] || !eq[1])
+		char *col;
+		const char *map;
+		if (!tool_split_name_value(keymaps->items[i], &col, &map))
 			pm_die(PM_EXIT_USAGE, "--keymap: \"%s\" is not COLUMN=NAME", keymaps->items[i]);
-		char *col = pm_strdup(keymaps->items[i]);
-		col[eq - keymaps->items[i]] = '\0';
 		if (table_desc_find(t, col) < 0)
 			pm_die(PM_EXIT_USAGE, "%s: --keymap: no column \"%s\"", t->label, col);
 		/* keymap_NAME must be a whole PostgreSQL name (63 bytes), as pm-load makes it. */
-		if (strlen(eq + 1) > 56)
-			pm_die(PM_EXIT_USAGE, "--keymap: the name \"%s\" is longer than 56 bytes", eq + 1);
+		if (strlen(map) > 56)
+			pm_die(PM_EXIT_USAGE, "--keymap: the name \"%s\" is longer than 56 bytes", map);
 		free(col);
 	}
 	bytebuf_puts(sql, "COPY (SELECT ");
