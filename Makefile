@@ -3,6 +3,19 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 VERSION := 0.1.0
 
+# Where make install puts things: the GNU directory variables, under PREFIX unless given.
+prefix      ?= $(PREFIX)
+exec_prefix ?= $(prefix)
+bindir      ?= $(exec_prefix)/bin
+libexecdir  ?= $(exec_prefix)/libexec
+datarootdir ?= $(prefix)/share
+datadir     ?= $(datarootdir)
+mandir      ?= $(datarootdir)/man
+# pm's own folders: the pipelines and their lib.sh; the shipped plan, mapping files and SQL.
+pkglibexecdir  ?= $(libexecdir)/pm
+pkgdatadir     ?= $(datadir)/pm
+bashcompletiondir ?= $(datarootdir)/bash-completion/completions
+
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
@@ -28,6 +41,9 @@ LIB_OBJ  := $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MAN      := $(wildcard man/*.[1-7])
+PIPELINES := migrate verify rollback compat staged
+PIPELINE_LIBS := lib.sh conninfo.bash
+SCHEMAS  := $(wildcard schemas/*)
 
 .PHONY: all tools asan deps check memcheck demo bench fuzz install uninstall clean
 all: tools
@@ -84,15 +100,35 @@ fuzz: deps
 	@scripts/ensure-fuzz-deps
 	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) tests/fuzz/run
 
+# The tools and pm into bindir, the pipelines into pkglibexecdir, the plan's files into pkgdatadir,
+# the man pages, the completion.  Installed pipelines find the rest through pkglibexecdir/layout,
+# installed pm finds them through its pm_libexec line: paths relative to their own folder (as they
+# are once DESTDIR is gone), so a tree moved whole still works.
+rel = $(shell realpath -m --relative-to='$(1)' '$(2)')
 install: tools
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
-	install -m 755 $(TOOLS:%=$(BUILD)/bin/%) $(DESTDIR)$(PREFIX)/bin
-	for m in $(MAN); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}; done
+	install -d '$(DESTDIR)$(bindir)' '$(DESTDIR)$(pkglibexecdir)' '$(DESTDIR)$(pkgdatadir)' \
+		'$(DESTDIR)$(bashcompletiondir)' $(sort $(foreach m,$(MAN),'$(DESTDIR)$(mandir)/man$(subst .,,$(suffix $(m)))'))
+	install -m 755 $(TOOLS:%=$(BUILD)/bin/%) '$(DESTDIR)$(bindir)'
+	sed -e 's|^pm_libexec=.*|pm_libexec=$(call rel,$(bindir),$(pkglibexecdir))|' \
+		-e 's|^pm_version=.*|pm_version=$(VERSION)|' bin/pm >'$(DESTDIR)$(bindir)/pm'
+	chmod 755 '$(DESTDIR)$(bindir)/pm'
+	install -m 755 $(PIPELINES:%=pipelines/%) '$(DESTDIR)$(pkglibexecdir)'
+	install -m 644 $(PIPELINE_LIBS:%=pipelines/%) '$(DESTDIR)$(pkglibexecdir)'
+	printf '# shellcheck shell=bash\n# Written by make install: where pm put its tools and its plan, relative to this folder.\npm_layout_bin=%s\npm_layout_data=%s\n' \
+		'$(call rel,$(pkglibexecdir),$(bindir))' '$(call rel,$(pkglibexecdir),$(pkgdatadir))' >'$(DESTDIR)$(pkglibexecdir)/layout'
+	chmod 644 '$(DESTDIR)$(pkglibexecdir)/layout'
+	install -m 644 $(SCHEMAS) '$(DESTDIR)$(pkgdatadir)'
+	for m in $(MAN); do install -m 644 $$m '$(DESTDIR)$(mandir)'/man$${m##*.}; done
+	install -m 644 bin/pm.bash-completion '$(DESTDIR)$(bashcompletiondir)/pm'
 
+# Exactly what install put there, and pm's own two folders.
 uninstall:
-	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%)
-	for m in $(MAN); do rm -f $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/$${m##*/}; done
+	rm -f $(foreach t,$(TOOLS) pm,'$(DESTDIR)$(bindir)/$(t)') \
+		$(foreach f,$(PIPELINES) $(PIPELINE_LIBS) layout,'$(DESTDIR)$(pkglibexecdir)/$(f)') \
+		$(foreach f,$(SCHEMAS),'$(DESTDIR)$(pkgdatadir)/$(notdir $(f))') \
+		'$(DESTDIR)$(bashcompletiondir)/pm'
+	for m in $(MAN); do rm -f '$(DESTDIR)$(mandir)'/man$${m##*.}/$${m##*/}; done
+	rmdir '$(DESTDIR)$(pkglibexecdir)' '$(DESTDIR)$(pkgdatadir)' 2>/dev/null || true
 
 clean:
 	rm -rf build

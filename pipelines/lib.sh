@@ -22,9 +22,25 @@ pm_help() {
 # shellcheck source=pipelines/conninfo.bash
 . "$(dirname "${BASH_SOURCE[0]}")/conninfo.bash"
 
-# The pm tools: PM_BIN, else this checkout's build, else PATH.
-pm_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-pm_bin=${PM_BIN:-$pm_root/build/bin}
+# Where pm's parts are.  pm_pipelines: this folder, the pipelines and this file.  In a checkout,
+# pm_root is the checkout, the tools are built into build/bin and the plan's files are in schemas/.
+# Installed (make install), a file `layout` beside this one says where the tools and the plan's
+# files went, each relative to this folder, and pm_root is empty.  pm_schemas: the plan's files.
+pm_pipelines=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [[ -f $pm_pipelines/layout ]]; then
+	pm_layout_bin='' pm_layout_data=''
+	# shellcheck source=/dev/null # written by make install: pm_layout_bin= and pm_layout_data=
+	. "$pm_pipelines/layout"
+	pm_root=''
+	pm_tools=$(cd "$pm_pipelines/$pm_layout_bin" 2>/dev/null && pwd) || pm_tools=$pm_pipelines/$pm_layout_bin
+	pm_schemas=$(cd "$pm_pipelines/$pm_layout_data" 2>/dev/null && pwd) || pm_schemas=$pm_pipelines/$pm_layout_data
+else
+	pm_root=$(cd "$pm_pipelines/.." && pwd)
+	pm_tools=$pm_root/build/bin
+	pm_schemas=$pm_root/schemas
+fi
+# The pm tools: PM_BIN, else this installation's or checkout's, else PATH.
+pm_bin=${PM_BIN:-$pm_tools}
 [[ -x $pm_bin/pm-extract ]] || pm_bin=$(dirname "$(command -v pm-extract || echo /nonexistent/x)")
 pm_need_tools() { # tool...
 	local tool
@@ -122,7 +138,7 @@ digest_sql() { # table (of schema public)
 # ---------------------------------------------------------------------------------------------------
 # The plan (pm-plan(5)): every pipeline takes --plan FILE, the shipped one by default.  pm-plan reads
 # and checks it with its mapping files; its moves land here, in order, keyed by a move's name.
-pm_plan=$pm_root/schemas/portal.plan
+pm_plan=$pm_schemas/portal.plan
 plan_load() { # plan file
 	local out name source target map key ids keymap reads replaces ddl
 	pm_need_tools pm-plan
