@@ -200,3 +200,52 @@ state() {
 	run -0 site site_write_new later
 	assert_output --regexp '^new code saved profile [0-9]+ and printer 18$'
 }
+
+# ORM writers, old code and new code in turn, each save a process of its own, until stop_orm_writers;
+# a failed save is kept in orm-writers.failed.
+start_orm_writers() {
+	(
+		i=0
+		while [[ ! -e $BATS_TEST_TMPDIR/stop ]]; do
+			i=$((i + 1))
+			site site_write_new "new$i" >>orm-writers.log 2>&1 || echo "new$i" >>orm-writers.failed
+			site site_write_old --tag "old$i-" >>orm-writers.log 2>&1 || echo "old$i" >>orm-writers.failed
+		done
+	) &
+	orm_writers=$!
+}
+stop_orm_writers() {
+	touch "$BATS_TEST_TMPDIR/stop"
+	wait "$orm_writers"
+	[ ! -e orm-writers.failed ] || { cat orm-writers.log >&2; false; }
+}
+
+@test "Django's ORM as old and new code at once while staged steps run, killed at random moments: both sides equal" {
+	structure
+	for t in a b c d; do site site_write_old --tag "$t-" >/dev/null; done
+	db="dbname=$PGDATABASE" work=$BATS_TEST_TMPDIR/work
+	run -0 "$PM_ROOT/pipelines/compat" install -d "$db"
+	start_orm_writers
+	kill_staged_steps 6 5
+	for ((i = 0; i < 60; i++)); do
+		run -0 "$PM_ROOT/pipelines/staged" -s "$db" -t "$db" -w "$work" --chunk 5
+		[[ $output != *"staged: done"* ]] || break
+	done
+	assert_output --partial "staged: done"
+	stop_orm_writers
+	# Each writer did its part while the steps ran.
+	[ "$(sql "SELECT count(*) FROM accounts_profile WHERE name LIKE 'new%'")" -ge 2 ]
+	[ "$(sql "SELECT count(*) FROM auth_user WHERE username LIKE 'old%'")" -ge 2 ]
+	# The ORM's own view (site_check_moved), and an independent one in SQL: no orphan owner.
+	run -0 site site_check_moved
+	assert_output --regexp '^the ORM finds [0-9]+ profiles and [0-9]+ printers, each printer with its owner$'
+	assert_equal "$(sql "SELECT count(*) FROM printers_printer n WHERE n.profile_id IS NOT NULL
+		AND NOT EXISTS (SELECT FROM accounts_profile a WHERE a.id = n.profile_id)")" 0
+	run -0 "$PM_ROOT/pipelines/verify" -s "$db" -t "$db"
+	# The layer removed: every sequence past its table's ids.
+	run -0 "$PM_ROOT/pipelines/compat" remove -d "$db"
+	for t in portal_profile portal_printer accounts_profile printers_printer; do
+		assert_equal "$t: $(sql "SELECT last_value >= (SELECT max(id) FROM $t) FROM ${t}_id_seq")" "$t: t"
+	done
+	assert_equal "$(recorded)" "$(printf '%s\n' accounts.0002_migrate_profile_data printers.0002_migrate_printer_data)"
+}

@@ -27,7 +27,11 @@ installed() { # command...: from /, PATH the install's bin and the system's, no 
 	assert_line 'verification: no differences'
 	assert_portal_moved
 	assert_equal "$(table_digest portal_profile)$(table_digest portal_printer)" "$before"
-	run -0 man -M "$prefix/share/man" -w pm-migrate
+	# A page for the front command and each of its pipelines.
+	for page in pm pm-migrate pm-verify-migration pm-rollback pm-compat pm-staged; do
+		run -0 man -M "$prefix/share/man" -w "$page"
+		assert_output "$prefix/share/man/man1/$page.1"
+	done
 	run -0 make -s -C "$PM_ROOT" BUILD="$build" "${san[@]}" uninstall PREFIX="$prefix"
 	run -0 find "$prefix" ! -type d
 	assert_output ''
