@@ -380,18 +380,23 @@ django_note() {
 	[[ -z $replaced ]] ||
 		echo "note: the target has no django_migrations table (no Django, or its structure is pm's schemas/): the Django migrations the plan replaces ($(paste -sd ' ' <<<"$replaced")) are not recorded"
 }
+# django_rows LIST: the migrations of LIST (django_recorded's lines) as SQL rows, "('app', 'name'), ...".
+django_rows() {
+	local m rows=''
+	while IFS= read -r m; do
+		[[ -z $m ]] || rows+="${rows:+, }('${m%%.*}', '${m#*.}')"
+	done <<<"$1"
+	printf '%s' "$rows"
+}
 # django_record WORKDIR: the migrations django.recorded names, recorded as applied in one statement
 # (so one transaction); those already there are left as they are (a run resumed).  Says what it did.
 django_record() {
-	local work=$1 m values='' list recorded=()
+	local work=$1 list values
 	list=$(django_recorded "$work") || return 2
-	[[ -z $list ]] || mapfile -t recorded <<<"$list"
-	for m in "${recorded[@]}"; do
-		values+="${values:+, }('${m%%.*}', '${m#*.}')"
-	done
+	values=$(django_rows "$list")
 	[[ -n $values ]] || return 0
 	psql_at "$dst" "INSERT INTO public.django_migrations (app, name, applied) SELECT v.app, v.name, now()
 		FROM (VALUES $values) v (app, name)
 		WHERE NOT EXISTS (SELECT FROM public.django_migrations d WHERE d.app = v.app AND d.name = v.name)" >/dev/null || return 4
-	echo "$me: recorded in django_migrations as applied, as manage.py migrate --fake would: ${recorded[*]}" >&2
+	echo "$me: recorded in django_migrations as applied, as manage.py migrate --fake would: $(paste -sd ' ' <<<"$list")" >&2
 }
