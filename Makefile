@@ -35,7 +35,7 @@ SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-san
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-TOOLS    := pm-extract pm-load pm-plan pm-transform pm-verify
+TOOLS    := pm-extract pm-load pm-mark-nulls pm-plan pm-transform pm-verify
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

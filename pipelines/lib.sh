@@ -9,13 +9,22 @@
 PM_LOCK_KEY=123613453746176
 
 die() { # status message
-	echo "$me: $2" >&2
+	echo "$me: $2" | pm_named >&2
 	exit "$1"
+}
+# The pipelines as the operator runs them, in messages and help: `pm NAME` when run through the pm
+# command (it sets PM_FRONT), else pipelines/NAME.
+pm_named() { # <text
+	if [[ -n ${PM_FRONT:-} ]]; then
+		sed -E 's#(^|[ (`])pipelines/(migrate|verify|rollback|compat|staged)\>#\1pm \2#g'
+	else
+		cat
+	fi
 }
 
 # The usage text: the script's header comment from "# usage:" to the line before `set -`.
 pm_help() {
-	sed -n '/^# usage:/,/^set -/p' "$0" | sed -n 's/^# \{0,1\}//p'
+	sed -n '/^# usage:/,/^set -/p' "$0" | sed -n 's/^# \{0,1\}//p' | pm_named
 	exit 0
 }
 
@@ -57,8 +66,37 @@ psql_at() { # conninfo sql: its values, unaligned; its messages masked (mask_sec
 	# only when there are any: staged polls with this every 20 ms.
 	local err rc=0
 	{ err=$(psql -X -q -v ON_ERROR_STOP=1 -A -t -d "$1" -c "$2" 2>&1 1>&3 3>&-); } 3>&1 || rc=$?
-	[[ -z $err ]] || printf '%s\n' "$err" | mask_secrets >&2
+	[[ -z $err ]] || printf '%s\n' "$err" | db_causes | sed "s/^/$me: /" >&2
 	return "$rc"
+}
+# The lines of psql's, pg_dump's or libpq's messages that name the cause, each once and plain:
+# without the program's prefix, a refused connection's address, the echo of the SQL (LINE n: and
+# its caret, QUERY, "Query was:"), DETAIL and CONTEXT (they can quote rows, and rows hold api keys),
+# HINT or blank lines.  Secrets masked.
+db_causes() { # <messages
+	sed -E -e '/^[[:space:]]*$/d' -e '/^[[:space:]]*\^[[:space:]]*$/d' \
+		-e '/^(psql:[^ ]* )?(LINE [0-9]+|QUERY|CONTEXT|STATEMENT|DETAIL|HINT):/d' \
+		-e '/^(pg_dump|pg_restore): (detail|hint):/d' \
+		-e 's/^(psql|pg_dump|pg_restore)(:[^ ]*)?: (error: )?//' \
+		-e 's/^query failed: //' -e 's/^connection to server (at|on) .* failed: FATAL: +//' \
+		-e 's/^(ERROR|FATAL): +//' -e 's/^[[:space:]]+//' \
+		-e 's/^relation "([^"]+)" does not exist$/table \1 does not exist/' |
+		awk '!seen[$0]++' | mask_secrets
+}
+db_cause() { # <messages: db_causes's first three lines, as one
+	db_causes | head -n 3 | paste -sd ' ' -
+}
+# log_causes LOG: a failed step's log, its cause lines (db_causes, warnings left out, the last five),
+# to stderr.
+log_causes() {
+	grep -v ': warning: ' -- "$1" | db_causes | tail -n 5 >&2 || true
+}
+# db_reach SIDE CONNINFO: exit 4, with the cause (database "x" does not exist, password
+# authentication failed, ...), unless the database answers.
+db_reach() {
+	local err
+	err=$(psql -X -q -A -t -d "$2" -c 'SELECT 1' 2>&1 >/dev/null) ||
+		die 4 "cannot connect to $1: $(printf '%s\n' "$err" | db_cause)"
 }
 exists() { # conninfo table
 	[[ $(psql_at "$1" "SELECT to_regclass('$2') IS NOT NULL") == t ]]
@@ -79,11 +117,13 @@ db_identity() { # conninfo: "system identifier of the cluster:oid of the databas
 # workdir_identify SRC DST: the databases' identities, into src_identity and dst_identity (exit 4
 # when one cannot be reached).
 workdir_identify() {
-	src_identity=$(db_identity "$1") || die 4 "cannot connect to SRC"
+	db_reach SRC "$1"
+	src_identity=$(db_identity "$1") || die 4 "cannot read the identity of SRC"
 	if [[ $2 == "$1" ]]; then
 		dst_identity=$src_identity # the usual case: one connection, not two
 	else
-		dst_identity=$(db_identity "$2") || die 4 "cannot connect to DST"
+		db_reach DST "$2"
+		dst_identity=$(db_identity "$2") || die 4 "cannot read the identity of DST"
 	fi
 }
 # The plan a run follows, as its content: the plan file and its mapping files (plan.sha256).  A run
@@ -154,6 +194,21 @@ plan_load() { # plan file
 		move_ids[$name]=$ids move_keymap[$name]=${keymap#-} move_reads[$name]=${reads#-}
 		move_replaces[$name]=${replaces#-} move_ddl[$name]=$ddl
 	done <<<"$out"
+}
+# plan_tables_exist source|target: exit 2 unless SRC has each move's source table (DST each target).
+plan_tables_exist() {
+	local name t
+	for name in "${plan_moves[@]}"; do
+		if [[ $1 == source ]]; then
+			t=${move_source[$name]}
+			exists "$src" "public.$t" ||
+				die 2 "no table public.$t in SRC: the plan's move $name reads it (another SRC, or another --plan?); nothing done"
+		else
+			t=${move_target[$name]}
+			exists "$dst" "public.$t" ||
+				die 2 "no table public.$t in DST: create the new tables first (Django's migrate); nothing done"
+		fi
+	done
 }
 # The key maps' tables, as pm-load --keymap NAME makes them.
 keymap_table() { # keymap name

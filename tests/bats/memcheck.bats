@@ -77,3 +77,13 @@ vg() { # tool args...
 	run -3 vg pm-load -t refusing --mode upsert -i a.gz
 	assert_output --partial 'violates check constraint'
 }
+
+@test "valgrind: pm-mark-nulls, a whole copy and one stopped at a value that is the marker" {
+	pm-extract -t awkward -o a.gz
+	run -0 vg pm-mark-nulls --null '<NULL>' -i a.gz -o m.gz
+	assert_equal "$(zcat m.gz | wc -l)" "$(zcat a.gz | wc -l)"
+	# The fixture holds \N as a value (row 6).
+	run -3 vg pm-mark-nulls --null '\N' -i a.gz -o m2.gz
+	assert_output --partial 'column "t" holds the marker "\N"'
+	[ ! -e m2.gz ]
+}
