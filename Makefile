@@ -45,7 +45,7 @@ PIPELINES := migrate verify rollback compat staged
 PIPELINE_LIBS := lib.sh conninfo.bash
 SCHEMAS  := $(wildcard schemas/*)
 
-.PHONY: all tools asan deps check memcheck demo bench fuzz install uninstall clean
+.PHONY: all tools asan deps check memcheck demo bench fuzz install uninstall deb clean
 all: tools
 
 tools: $(TOOLS:%=$(BUILD)/bin/%) $(UNIT_BIN)
@@ -129,6 +129,20 @@ uninstall:
 		'$(DESTDIR)$(bashcompletiondir)/pm'
 	for m in $(MAN); do rm -f '$(DESTDIR)$(mandir)'/man$${m##*.}/$${m##*/}; done
 	rmdir '$(DESTDIR)$(pkglibexecdir)' '$(DESTDIR)$(pkgdatadir)' 2>/dev/null || true
+
+# A Debian package, made by Debian's own tools (debhelper's dh runs the build and make install
+# under /usr, debian/rules): dpkg-buildpackage writes beside the tree it builds, so it builds a copy
+# in build/deb/pm-VERSION and the package lands in build/deb (pm_VERSION_ARCH.deb).  The copy is
+# of the working tree as it is, without build/ and git's folder; the outer make's variables stay out.
+DEB_DIR := build/deb
+deb: deps
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version); [ "$$v" = '$(VERSION)' ] || \
+		{ echo "make deb: debian/changelog is at $$v, the Makefile's VERSION $(VERSION)" >&2; exit 1; }
+	rm -rf '$(DEB_DIR)'
+	mkdir -p '$(DEB_DIR)/pm-$(VERSION)'
+	tar -c --exclude=./build --exclude=./.git --exclude=./demo-work . | tar -x -C '$(DEB_DIR)/pm-$(VERSION)'
+	cd '$(DEB_DIR)/pm-$(VERSION)' && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b
+	rm -rf '$(DEB_DIR)/pm-$(VERSION)'
 
 clean:
 	rm -rf build
