@@ -131,6 +131,12 @@ workdir_identify() {
 plan_digest() {
 	cat -- "${plan_files[@]}" | sha256sum | cut -d' ' -f1
 }
+# dir_make DIR: DIR made, private (0700), unless it is there already; exit 5 with mkdir's reason.
+# Two first steps may start at once: the one that does not make it finds it made.
+dir_make() {
+	local why
+	why=$(mkdir -m 0700 -- "$1" 2>&1) || [[ -d $1 ]] || die 5 "cannot create $1: ${why##*: }"
+}
 # A WORKDIR holds api keys: private to its owner (0700), or the run does not start (exit 5).
 workdir_private() { # workdir
 	local why

@@ -7,7 +7,7 @@ setup() {
 	fresh_db
 	cd "$BATS_TEST_TMPDIR"
 	db="dbname=$PGDATABASE"
-	"$PM_ROOT/scripts/generate-portal" --profiles 20 --printers 60 2>/dev/null
+	"$PM_ROOT/scripts/generate-portal" --profiles 20 --printers 60 --targets 2>/dev/null
 	empty=${PGDATABASE}_empty
 	dropdb --if-exists "$empty"
 	createdb "$empty"
@@ -52,10 +52,12 @@ assert_unchanged() {
 	assert_unchanged
 }
 
-@test "migrate: a WORKDIR that cannot be made is said once, by migrate, exit 5" {
-	run --separate-stderr "$pm" migrate -s "$db" -t "$db" -w "$BATS_TEST_TMPDIR/no/such/work"
-	assert_equal "$status" 5
-	assert_equal "$stderr" "migrate: cannot create $BATS_TEST_TMPDIR/no/such/work"
+@test "a WORKDIR that cannot be made is said once, by the pipeline, with the reason, exit 5" {
+	for name in migrate staged verify; do
+		run --separate-stderr "$pm" "$name" -s "$db" -t "$db" -w "$BATS_TEST_TMPDIR/no/such/work"
+		assert_equal "$status" 5
+		assert_equal "$stderr" "$name: cannot create $BATS_TEST_TMPDIR/no/such/work: No such file or directory"
+	done
 	assert_unchanged
 }
 
