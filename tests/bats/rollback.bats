@@ -214,8 +214,8 @@ physical() {
 	run -4 rollback -w work --yes
 	psql -X -q -d postgres -c "ALTER DATABASE \"$PGDATABASE\" ALLOW_CONNECTIONS true"
 	# Found when the WORKDIR's databases are checked, before anything else.
-	assert_line 'rollback: cannot connect to SRC'
-	assert_output --partial "database \"$PGDATABASE\" is not currently accepting connections"
+	# In one line, the cause with it.
+	assert_output "rollback: cannot connect to SRC: database \"$PGDATABASE\" is not currently accepting connections"
 	assert_equal "$(state)" "$before"
 }
 
