@@ -90,9 +90,12 @@ demo: deps
 	$(MAKE) tools
 	scripts/demo
 
+# SIZE: small, full or a number of printers, or several (SIZE="1000000 5000000": one run each, then
+# the growth table); PEERS=0 leaves out pgloader, pgcopydb and Django's bulk_create (and their install).
 bench: deps
+	@[ "$(PEERS)" = 0 ] || scripts/ensure-bench-deps
 	$(MAKE) tools
-	tests/bench/run $(SIZE)
+	PM_BENCH_PEERS=$(or $(PEERS),1) tests/bench/run $(SIZE)
 	tests/bench/compat
 
 # libFuzzer targets (tests/fuzz/README), each for FUZZ_SECONDS (default 60); not part of check.
