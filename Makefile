@@ -93,14 +93,14 @@ demo: deps
 # SIZE: small, full or a number of printers, or several (SIZE="1000000 5000000": one run each, then
 # the growth table); PEERS=0 leaves out pgloader, pgcopydb and Django's bulk_create (and their install).
 bench: deps
-	@[ "$(PEERS)" = 0 ] || scripts/ensure-bench-deps
+	@[ "$(PEERS)" = 0 ] || scripts/ensure-deps bench
 	$(MAKE) tools
 	PM_BENCH_PEERS=$(or $(PEERS),1) tests/bench/run $(SIZE)
 	tests/bench/compat
 
 # libFuzzer targets (tests/fuzz/README), each for FUZZ_SECONDS (default 60); not part of check.
 fuzz: deps
-	@scripts/ensure-fuzz-deps
+	@scripts/ensure-deps fuzz
 	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) tests/fuzz/run
 
 # The tools and pm into bindir, the pipelines into pkglibexecdir, the plan's files into pkgdatadir,
