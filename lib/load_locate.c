@@ -1,0 +1,98 @@
+/*
+ * load_locate: which stream record a failed merge stumbled on.  A merge is one
+ * statement over the staging table, so the server names no record; after a unique
+ * key or a repeated conflict key fails it, the load rolls back to before the merge
+ * and asks the staging table for the first record that repeats another's key or
+ * meets an existing row on it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "load.h"
+#include "pm_error.h"
+#include "sql_format.h"
+
+/* The unique index named by a violation, as column names; false for an expression index or another table. */
+static bool index_columns(struct load *l, const PGresult *res, struct namelist *cols)
+{
+	const char *index = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+	const char *table = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
+	const char *schema = PQresultErrorField(res, PG_DIAG_SCHEMA_NAME);
+	const char *params[3] = { index, schema, table };
+	static const char sql[] =
+		"SELECT a.attname FROM pg_catalog.pg_index i"
+		" JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+		" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+		" CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)"
+		" LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+		" WHERE c.relname = $1 AND n.nspname = $2 AND i.indrelid = (SELECT oid FROM pg_catalog.pg_class"
+		"  WHERE relname = $3 AND relnamespace = n.oid) ORDER BY k.ord";
+
+	if (!index || !table || !schema || strcmp(table, l->t->name) != 0 || strcmp(schema, l->t->schema) != 0)
+		return false;
+	PGresult *r = PQexecParams(l->conn, sql, 3, NULL, params, NULL, NULL, 0);
+	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
+	for (int i = 0; ok && i < PQntuples(r); i++)
+		ok = !PQgetisnull(r, i, 0) && namelist_find(&l->cols, PQgetvalue(r, i, 0)) >= 0;
+	cols->items = pm_malloc((size_t)PQntuples(r) * sizeof *cols->items + 1);
+	for (int i = 0; ok && i < PQntuples(r); i++)
+		cols->items[cols->n++] = pm_strdup(PQgetvalue(r, i, 0));
+	PQclear(r);
+	return ok;
+}
+
+uint64_t load_first_staged_repeat(struct load *l, const struct namelist *cols, const char *meets)
+{
+	struct bytebuf sql = { 0 };
+	uint64_t found = 0;
+
+	sql_printf(&sql, l->conn,
+		   "SELECT min(s." LOAD_RECORD_COLUMN ") FROM pm_staging s WHERE EXISTS (SELECT FROM pm_staging s2"
+		   " WHERE ROW(%N) = ROW(%N) AND s2." LOAD_RECORD_COLUMN " < s." LOAD_RECORD_COLUMN ")%s%s",
+		   "s2.", cols, "s.", cols, meets ? " OR " : "", meets ? meets : "");
+	PGresult *r = PQexecParams(l->conn, bytebuf_cstr(&sql), 0, NULL, NULL, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && !PQgetisnull(r, 0, 0))
+		found = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	bytebuf_free(&sql);
+	return found;
+}
+
+uint64_t load_locate_record(struct load *l, const PGresult *res)
+{
+	const char *state = db_sqlstate(res);
+	const char *schema = PQresultErrorField(res, PG_DIAG_SCHEMA_NAME);
+	struct namelist cols = { 0 };
+	struct bytebuf meets = { 0 };
+	uint64_t found;
+
+	l->merging = false;
+	PGresult *back = PQexec(l->conn, "ROLLBACK TO SAVEPOINT pm_merge");
+	bool rolled_back = PQresultStatus(back) == PGRES_COMMAND_OK;
+	PQclear(back);
+	if (!rolled_back)
+		return 0;
+	if (strcmp(state, SQLSTATE_CARDINALITY_VIOLATION) == 0 && l->key.n) {
+		cols = l->key; /* the same conflict key twice in the stream */
+		l->key = (struct namelist){ 0 };
+	} else if (strcmp(state, SQLSTATE_UNIQUE_VIOLATION) == 0 && l->keymap && schema && strcmp(schema, KEYMAP_SCHEMA) == 0) {
+		/* An old id twice, or mapped already. */
+		cols.items = pm_malloc(sizeof *cols.items);
+		cols.items[cols.n++] = pm_strdup(l->o->new_ids);
+		sql_printf(&meets, l->conn, "EXISTS (SELECT FROM %s k WHERE k.old_key = s.%I)", l->keymap, l->o->new_ids);
+	} else if (strcmp(state, SQLSTATE_UNIQUE_VIOLATION) == 0 && index_columns(l, res, &cols)) {
+		/* A row of the table with the same unique key: for upsert and skip, a row other than its own. */
+		sql_printf(&meets, l->conn, "EXISTS (SELECT FROM %s t WHERE ROW(%N) = ROW(%N)", l->t->qualified, "t.", &cols,
+			   "s.", &cols);
+		if (l->key.n)
+			sql_appendf(&meets, l->conn, " AND ROW(%N) IS DISTINCT FROM ROW(%N)", "t.", &l->key, "s.", &l->key);
+		sql_appendf(&meets, l->conn, ")");
+	} else {
+		namelist_free(&cols);
+		return 0;
+	}
+	found = load_first_staged_repeat(l, &cols, meets.len ? bytebuf_cstr(&meets) : NULL);
+	namelist_free(&cols);
+	bytebuf_free(&meets);
+	return found;
+}
