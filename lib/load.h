@@ -26,8 +26,6 @@
 
 /* The staging table's column of each staged row's stream record number. */
 #define LOAD_RECORD_COLUMN "pm__record"
-/* The schema of the key maps, pm."keymap_NAME". */
-#define KEYMAP_SCHEMA "pm"
 
 struct load {
 	PGconn *conn;
@@ -75,8 +73,8 @@ void load_write_keymap(struct load *l, struct stream_writer *out);
 /* load_locate: the first stream record behind a failed merge (0: none found); rolls back to
  * SAVEPOINT pm_merge first. */
 uint64_t load_locate_record(struct load *l, const PGresult *res);
-/* The first staged record, in stream order, whose cols repeat an earlier staged one's, or
- * for which meets (a condition on staged row s; NULL: none) holds; 0 when none or unknown. */
+/* first_repeat over the staging table: the first record, in stream order, whose cols repeat an
+ * earlier one's or for which meets (a condition on staged row s; NULL: none) holds; 0: unknown. */
 uint64_t load_first_staged_repeat(struct load *l, const struct namelist *cols, const char *meets);
 
 /* load_error: exit 3 for a value or constraint the database refused, else exit 4; line and

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "first_repeat.h"
+#include "keymap_table.h"
 #include "load.h"
 #include "pm_error.h"
 #include "sql_format.h"
@@ -43,19 +45,7 @@ static bool index_columns(struct load *l, const PGresult *res, struct namelist *
 
 uint64_t load_first_staged_repeat(struct load *l, const struct namelist *cols, const char *meets)
 {
-	struct bytebuf sql = { 0 };
-	uint64_t found = 0;
-
-	sql_printf(&sql, l->conn,
-		   "SELECT min(s." LOAD_RECORD_COLUMN ") FROM pm_staging s WHERE EXISTS (SELECT FROM pm_staging s2"
-		   " WHERE ROW(%N) = ROW(%N) AND s2." LOAD_RECORD_COLUMN " < s." LOAD_RECORD_COLUMN ")%s%s",
-		   "s2.", cols, "s.", cols, meets ? " OR " : "", meets ? meets : "");
-	PGresult *r = PQexecParams(l->conn, bytebuf_cstr(&sql), 0, NULL, NULL, NULL, NULL, 0);
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && !PQgetisnull(r, 0, 0))
-		found = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	bytebuf_free(&sql);
-	return found;
+	return first_repeat(l->conn, "pm_staging", "s." LOAD_RECORD_COLUMN, "s." LOAD_RECORD_COLUMN, cols, meets);
 }
 
 uint64_t load_locate_record(struct load *l, const PGresult *res)

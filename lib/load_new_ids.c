@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keymap_table.h"
 #include "load.h"
 #include "pm_error.h"
 #include "sql_format.h"
@@ -16,7 +17,7 @@
 /* Name the key map and check the id column, before any record is sent. */
 void load_plan_keymap(struct load *l)
 {
-	char name[64]; /* PostgreSQL's NAMEDATALEN: a longer name would be cut and could collide */
+	char name[KEYMAP_TABLE_NAME_SIZE];
 	struct bytebuf b = { 0 };
 	const char *base = l->o->keymap ? l->o->keymap : l->t->name;
 	const struct table_column *id = &l->t->columns[table_desc_find(l->t, l->o->new_ids)];
@@ -24,11 +25,12 @@ void load_plan_keymap(struct load *l)
 	if (!id->sequence)
 		pm_die(PM_EXIT_USAGE, "--new-ids: column \"%s\" of %s has no sequence to take new ids from", id->name,
 		       l->t->label);
-	if (strlen(base) > sizeof name - sizeof "keymap_")
-		pm_die(PM_EXIT_USAGE, "key map name \"%s\" is longer than %zu bytes: choose one with --keymap", base,
-		       sizeof name - sizeof "keymap_");
-	snprintf(name, sizeof name, "keymap_%s", base);
-	l->keymap = pm_strdup(sql_printf(&b, l->conn, "%I.%I", KEYMAP_SCHEMA, name));
+	if (strlen(base) > KEYMAP_NAME_MAX)
+		pm_die(PM_EXIT_USAGE, "key map name \"%s\" is longer than %d bytes: choose one with --keymap", base,
+		       KEYMAP_NAME_MAX);
+	keymap_table_name(name, base);
+	keymap_table_append(l->conn, &b, base);
+	l->keymap = pm_strdup(bytebuf_cstr(&b));
 	l->keymap_name = pm_strdup(name);
 	bytebuf_free(&b);
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "first_repeat.h"
 #include "namelist.h"
 #include "pm_error.h"
 #include "server_message.h"
@@ -142,35 +143,6 @@ struct table_bulk *table_bulk_begin(PGconn *conn, const struct table_desc *t)
 	return b;
 }
 
-/* The first row, in load order, whose columns repeat an earlier row's (NULLs never repeat). */
-static unsigned long long first_repeat(PGconn *conn, const struct table_desc *t, const struct namelist *cols)
-{
-	struct bytebuf sql = { 0 };
-	unsigned long long n = 0;
-
-	/* A table filled by one COPY after TRUNCATE holds its rows in load order: ctid order. */
-	bytebuf_puts(&sql, "SELECT n FROM (SELECT row_number() OVER (ORDER BY ctid) AS n, row_number() OVER (PARTITION BY ");
-	for (size_t i = 0; i < cols->n; i++) {
-		bytebuf_puts(&sql, i ? ", " : "");
-		db_append_ident(conn, &sql, cols->items[i]);
-	}
-	bytebuf_puts(&sql, " ORDER BY ctid) AS k");
-	for (size_t i = 0; i < cols->n; i++) {
-		bytebuf_puts(&sql, i ? " OR " : ", ");
-		db_append_ident(conn, &sql, cols->items[i]);
-		bytebuf_puts(&sql, " IS NULL");
-	}
-	bytebuf_puts(&sql, " AS has_null FROM ");
-	bytebuf_puts(&sql, t->qualified);
-	bytebuf_puts(&sql, ") x WHERE k > 1 AND NOT has_null ORDER BY n LIMIT 1");
-	PGresult *r = PQexecParams(conn, bytebuf_cstr(&sql), 0, NULL, NULL, NULL, NULL, 0);
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-		n = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	bytebuf_free(&sql);
-	return n;
-}
-
 unsigned long long table_bulk_finish(PGconn *conn, struct table_bulk *b, char *constraint, size_t size)
 {
 	char what[300];
@@ -188,7 +160,10 @@ unsigned long long table_bulk_finish(PGconn *conn, struct table_bulk *b, char *c
 			PGresult *back = PQexec(conn, "ROLLBACK TO SAVEPOINT pm_rebuild");
 			bool ok = PQresultStatus(back) == PGRES_COMMAND_OK;
 			PQclear(back);
-			unsigned long long n = ok ? first_repeat(conn, b->t, &b->items[i].unique) : 0;
+			/* A table filled by one COPY after TRUNCATE holds its rows in load order: ctid order. */
+			unsigned long long n = ok ? first_repeat(conn, b->t->qualified, "row_number() OVER (ORDER BY s.ctid)",
+								 "s.ctid", &b->items[i].unique, NULL)
+						  : 0;
 			if (n) {
 				PQclear(res);
 				snprintf(constraint, size, "%s", b->items[i].name);

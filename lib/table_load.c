@@ -9,27 +9,27 @@
 
 #include "load.h"
 #include "pm_error.h"
+#include "sequence_sql.h"
 #include "sql_format.h"
 #include "stream_writer.h"
 
-/* Explicit ids leave a sequence behind the data; move each past max(column), never back. */
+/* Explicit ids leave a sequence behind the data; move each past max(column), never back (nor
+ * a descending one); the name comes quoted from pg_get_serial_sequence. */
 static void move_sequences(struct load *l)
 {
+	struct bytebuf behind = { 0 };
+
 	for (size_t i = 0; i < l->cols.n; i++) {
 		const struct table_column *c = &l->t->columns[table_desc_find(l->t, l->cols.items[i])];
 		if (!c->sequence || (l->o->new_ids && strcmp(c->name, l->o->new_ids) == 0))
 			continue;
 		const char *seq[1] = { c->sequence };
-		/* The next value is last_value + increment once called, else last_value itself (as after
-		 * RESTART); the name comes quoted from pg_get_serial_sequence. */
 		load_command(l, "moving the sequence",
-			     sql_printf(&l->sql, l->conn,
-					"SELECT pg_catalog.setval($1::regclass, m) FROM (SELECT max(%I) AS m FROM %s) x,"
-					" pg_catalog.pg_sequence p, %s s WHERE p.seqrelid = $1::regclass AND p.seqincrement > 0"
-					" AND m >= CASE WHEN s.is_called THEN s.last_value + p.seqincrement ELSE s.last_value END",
-					c->name, l->t->qualified, c->sequence),
+			     sql_printf(&l->sql, l->conn, "SELECT pg_catalog.setval($1::regclass, b.m) FROM (%s) b WHERE b.increment > 0",
+					sequence_behind_sql(&behind, l->conn, l->t->qualified, c->name, c->sequence)),
 			     1, seq);
 	}
+	bytebuf_free(&behind);
 }
 
 static void commit(struct load *l)

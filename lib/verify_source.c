@@ -4,8 +4,11 @@
 
 #include "db.h"
 #include "keymap.h"
+#include "keymap_table.h"
 #include "pm_error.h"
 #include "record_sorter.h"
+#include "sequence_sql.h"
+#include "sql_format.h"
 #include "stream_reader.h"
 #include "table_desc.h"
 #include "tool.h"
@@ -117,18 +120,9 @@ static void append_through_keymap(PGconn *conn, struct bytebuf *sql, const char 
 /* LEFT JOIN pm."keymap_MAP" kI ON kI.new_key = t.column: the alias kI matches append_through_keymap's. */
 static void append_keymap_join(PGconn *conn, struct bytebuf *sql, const char *map, size_t i, const char *column)
 {
-	char alias[32], table[256];
-
-	snprintf(alias, sizeof alias, "k%zu", i);
-	snprintf(table, sizeof table, "keymap_%s", map);
-	bytebuf_puts(sql, " LEFT JOIN pm.");
-	db_append_ident(conn, sql, table);
-	bytebuf_puts(sql, " ");
-	bytebuf_puts(sql, alias);
-	bytebuf_puts(sql, " ON ");
-	bytebuf_puts(sql, alias);
-	bytebuf_puts(sql, ".new_key = t.");
-	db_append_ident(conn, sql, column);
+	bytebuf_puts(sql, " LEFT JOIN ");
+	keymap_table_append(conn, sql, map);
+	sql_appendf(sql, conn, " k%zu ON k%zu.new_key = t.%I", i, i, column);
 }
 
 static void build_query(struct verify_source *s, struct bytebuf *sql, const struct namelist *key,
@@ -145,9 +139,8 @@ static void build_query(struct verify_source *s, struct bytebuf *sql, const stru
 			pm_die(PM_EXIT_USAGE, "--keymap: \"%s\" is not COLUMN=NAME", keymaps->items[i]);
 		if (table_desc_find(t, col) < 0)
 			pm_die(PM_EXIT_USAGE, "%s: --keymap: no column \"%s\"", t->label, col);
-		/* keymap_NAME must be a whole PostgreSQL name (63 bytes), as pm-load makes it. */
-		if (strlen(map) > 56)
-			pm_die(PM_EXIT_USAGE, "--keymap: the name \"%s\" is longer than 56 bytes", map);
+		if (strlen(map) > KEYMAP_NAME_MAX)
+			pm_die(PM_EXIT_USAGE, "--keymap: the name \"%s\" is longer than %d bytes", map, KEYMAP_NAME_MAX);
 		free(col);
 	}
 	bytebuf_puts(sql, "COPY (SELECT ");
@@ -210,14 +203,13 @@ static void build_query(struct verify_source *s, struct bytebuf *sql, const stru
 static struct keymap *load_reverse_keymap(struct verify_source *s, const char *name)
 {
 	struct bytebuf sql = { 0 };
-	char table[256], what[300];
+	char what[300];
 	struct csv_field f[2];
 	size_t len;
 	char *row;
 
-	snprintf(table, sizeof table, "keymap_%s", name);
-	bytebuf_puts(&sql, "COPY (SELECT new_key, old_key FROM pm.");
-	db_append_ident(s->conn, &sql, table);
+	bytebuf_puts(&sql, "COPY (SELECT new_key, old_key FROM ");
+	keymap_table_append(s->conn, &sql, name);
 	bytebuf_puts(&sql, ") TO STDOUT");
 	snprintf(what, sizeof what, "%s: reading key map %s", s->table->label, name);
 	struct keymap *m = keymap_new(name);
@@ -308,22 +300,14 @@ struct verify_source *verify_source_table(const char *conninfo, const char *tabl
 static void sequence_checks(struct verify_source *s, verify_finding found, void *ctx)
 {
 	const struct table_desc *t = s->table;
-	struct bytebuf sql = { 0 };
+	struct bytebuf sql = { 0 }, behind = { 0 };
 
 	for (size_t i = 0; i < t->ncolumns; i++) {
 		const struct table_column *c = &t->columns[i];
 		if (!c->sequence)
 			continue;
-		/* The next value is last_value + increment once called, else last_value (as pm-load reads it). */
-		sql.len = 0;
-		bytebuf_puts(&sql, "SELECT m::text, n::text FROM (SELECT max(");
-		db_append_ident(s->conn, &sql, c->name);
-		bytebuf_puts(&sql, ") AS m FROM ");
-		bytebuf_puts(&sql, t->qualified);
-		bytebuf_puts(&sql, ") x, (SELECT CASE WHEN s.is_called THEN s.last_value + p.seqincrement ELSE s.last_value END"
-				   " AS n FROM pg_catalog.pg_sequence p, ");
-		bytebuf_puts(&sql, c->sequence);
-		bytebuf_puts(&sql, " s WHERE p.seqrelid = $1::regclass) y WHERE m >= n");
+		sql_printf(&sql, s->conn, "SELECT b.m::text, b.n::text FROM (%s) b",
+			   sequence_behind_sql(&behind, s->conn, t->qualified, c->name, c->sequence));
 		const char *params[1] = { c->sequence };
 		PGresult *res = db_query(s->conn, "checking sequences", bytebuf_cstr(&sql), 1, params);
 		if (PQntuples(res) == 1) {
@@ -334,6 +318,7 @@ static void sequence_checks(struct verify_source *s, verify_finding found, void 
 		PQclear(res);
 	}
 	bytebuf_free(&sql);
+	bytebuf_free(&behind);
 }
 
 static const char fk_sql[] =
