@@ -1,5 +1,4 @@
-#include <stdlib.h>
-
+#include "db.h"
 #include "first_repeat.h"
 #include "sql_format.h"
 
@@ -15,10 +14,8 @@ uint64_t first_repeat(PGconn *conn, const char *relation, const char *number, co
 		   "SELECT min(pm__n) FROM (SELECT s.*, %s AS pm__n, row_number() OVER (PARTITION BY %N ORDER BY %s) AS pm__k,"
 		   " %s AS pm__has_null FROM %s s) s WHERE (pm__k > 1 AND NOT pm__has_null)%s%s",
 		   number, "s.", cols, order, bytebuf_cstr(&has_null), relation, meets ? " OR " : "", meets ? meets : "");
-	PGresult *r = PQexecParams(conn, bytebuf_cstr(&sql), 0, NULL, NULL, NULL, NULL, 0);
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
-		found = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
+	if (!db_try_uint64(conn, bytebuf_cstr(&sql), 0, NULL, &found))
+		found = 0;
 	bytebuf_free(&sql);
 	bytebuf_free(&has_null);
 	return found;

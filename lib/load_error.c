@@ -22,12 +22,12 @@ static bool is_data_error(const char *state)
 
 void load_failed(struct load *l, PGresult *res, const char *step, uint64_t line, const char *column)
 {
-	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *primary = db_error_field(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *state = db_sqlstate(res);
 	char what[256];
 
 	snprintf(what, sizeof what, "%s: %s", l->t->label, step);
-	if (PQstatus(l->conn) == CONNECTION_BAD || !primary)
+	if (db_connection_lost(l->conn) || !primary)
 		db_die(l->conn, res, what);
 	bool data = is_data_error(state);
 	if (data && !line && l->merging)
@@ -50,7 +50,7 @@ void load_failed(struct load *l, PGresult *res, const char *step, uint64_t line,
 	bytebuf_puts(&msg, " (SQLSTATE ");
 	bytebuf_puts(&msg, state);
 	bytebuf_puts(&msg, data ? "); nothing loaded" : ")");
-	PQclear(res); /* before the exit, so that valgrind counts no leak */
+	db_clear(res); /* before the exit, so that valgrind counts no leak */
 	if (!data)
 		pm_die(PM_EXIT_DATABASE, "%s: %s", what, bytebuf_cstr(&msg));
 	if (line && column[0])
@@ -63,10 +63,9 @@ void load_failed(struct load *l, PGresult *res, const char *step, uint64_t line,
 
 PGresult *load_query(struct load *l, const char *step, const char *sql, int nparams, const char *const *params)
 {
-	PGresult *res = PQexecParams(l->conn, sql, nparams, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(res);
+	PGresult *res;
 
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+	if (!db_try_query(l->conn, sql, nparams, params, &res))
 		load_failed(l, res, step, 0, "");
 	return res;
 }
@@ -74,8 +73,8 @@ PGresult *load_query(struct load *l, const char *step, const char *sql, int npar
 uint64_t load_command(struct load *l, const char *step, const char *sql, int nparams, const char *const *params)
 {
 	PGresult *res = load_query(l, step, sql, nparams, params);
-	uint64_t n = strtoull(PQcmdTuples(res), NULL, 10);
+	uint64_t n = db_result_count(res);
 
-	PQclear(res);
+	db_clear(res);
 	return n;
 }

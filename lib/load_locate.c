@@ -17,9 +17,9 @@
 /* The unique index named by a violation, as column names; false for an expression index or another table. */
 static bool index_columns(struct load *l, const PGresult *res, struct namelist *cols)
 {
-	const char *index = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
-	const char *table = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
-	const char *schema = PQresultErrorField(res, PG_DIAG_SCHEMA_NAME);
+	const char *index = db_error_field(res, PG_DIAG_CONSTRAINT_NAME);
+	const char *table = db_error_field(res, PG_DIAG_TABLE_NAME);
+	const char *schema = db_error_field(res, PG_DIAG_SCHEMA_NAME);
 	const char *params[3] = { index, schema, table };
 	static const char sql[] =
 		"SELECT a.attname FROM pg_catalog.pg_index i"
@@ -32,14 +32,15 @@ static bool index_columns(struct load *l, const PGresult *res, struct namelist *
 
 	if (!index || !table || !schema || strcmp(table, l->t->name) != 0 || strcmp(schema, l->t->schema) != 0)
 		return false;
-	PGresult *r = PQexecParams(l->conn, sql, 3, NULL, params, NULL, NULL, 0);
-	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
-	for (int i = 0; ok && i < PQntuples(r); i++)
-		ok = !PQgetisnull(r, i, 0) && namelist_find(&l->cols, PQgetvalue(r, i, 0)) >= 0;
-	cols->items = pm_malloc((size_t)PQntuples(r) * sizeof *cols->items + 1);
-	for (int i = 0; ok && i < PQntuples(r); i++)
-		cols->items[cols->n++] = pm_strdup(PQgetvalue(r, i, 0));
-	PQclear(r);
+	PGresult *r;
+	bool ok = db_try_query(l->conn, sql, 3, params, &r) && db_rows(r) > 0;
+	int n = ok ? db_rows(r) : 0;
+	for (int i = 0; ok && i < n; i++)
+		ok = db_value(r, i, 0) && namelist_find(&l->cols, db_value(r, i, 0)) >= 0;
+	cols->items = pm_malloc((size_t)n * sizeof *cols->items + 1);
+	for (int i = 0; ok && i < n; i++)
+		cols->items[cols->n++] = pm_strdup(db_value(r, i, 0));
+	db_clear(r);
 	return ok;
 }
 
@@ -51,16 +52,13 @@ uint64_t load_first_staged_repeat(struct load *l, const struct namelist *cols, c
 uint64_t load_locate_record(struct load *l, const PGresult *res)
 {
 	const char *state = db_sqlstate(res);
-	const char *schema = PQresultErrorField(res, PG_DIAG_SCHEMA_NAME);
+	const char *schema = db_error_field(res, PG_DIAG_SCHEMA_NAME);
 	struct namelist cols = { 0 };
 	struct bytebuf meets = { 0 };
 	uint64_t found;
 
 	l->merging = false;
-	PGresult *back = PQexec(l->conn, "ROLLBACK TO SAVEPOINT pm_merge");
-	bool rolled_back = PQresultStatus(back) == PGRES_COMMAND_OK;
-	PQclear(back);
-	if (!rolled_back)
+	if (!db_try_exec(l->conn, "ROLLBACK TO SAVEPOINT pm_merge"))
 		return 0;
 	if (strcmp(state, SQLSTATE_CARDINALITY_VIOLATION) == 0 && l->key.n) {
 		cols = l->key; /* the same conflict key twice in the stream */

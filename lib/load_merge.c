@@ -43,7 +43,7 @@ void load_merge_by_key(struct load *l)
 	bytebuf_free(&changed);
 
 	PGresult *res = load_query(l, "merge", bytebuf_cstr(&l->sql), 0, NULL);
-	l->inserted = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-	l->updated = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
-	PQclear(res);
+	l->inserted = strtoull(db_value(res, 0, 0), NULL, 10);
+	l->updated = strtoull(db_value(res, 0, 1), NULL, 10);
+	db_clear(res);
 }

@@ -34,13 +34,13 @@ static void move_sequences(struct load *l)
 
 static void commit(struct load *l)
 {
-	PGresult *res = PQexec(l->conn, "COMMIT");
+	PGresult *res;
 
-	if (PQresultStatus(res) == PGRES_COMMAND_OK) {
-		PQclear(res);
+	if (db_try_query(l->conn, "COMMIT", 0, NULL, &res)) {
+		db_clear(res);
 		return;
 	}
-	if (PQstatus(l->conn) == CONNECTION_BAD)
+	if (db_connection_lost(l->conn))
 		pm_die(PM_EXIT_DATABASE, "%s: lost the connection during COMMIT: the load may or may not be committed",
 		       l->t->label);
 	/* Deferred foreign keys are checked here: a dangling reference is bad data like any other. */
@@ -97,7 +97,7 @@ void table_load(PGconn *conn, const struct load_options *o)
 	/* Both before the stream is opened: its writer may wait for this lock (pipelines/staged). */
 	if (o->lock) {
 		const char *key[1] = { o->lock };
-		PQclear(db_query(conn, "taking the lock", "SELECT pg_catalog.pg_advisory_xact_lock($1::bigint)", 1, key));
+		db_command(conn, "taking the lock", "SELECT pg_catalog.pg_advisory_xact_lock($1::bigint)", 1, key);
 	}
 	if (o->checkpoint.name)
 		load_checkpoint_claim(conn, &o->checkpoint);

@@ -273,9 +273,7 @@ struct verify_source *verify_source_table(const char *conninfo, const char *tabl
 	s->conn = db_connect(conninfo);
 	db_begin_snapshot(s->conn, import);
 	if (export) {
-		PGresult *res = db_query(s->conn, "exporting the snapshot", "SELECT pg_catalog.pg_export_snapshot()", 0, NULL);
-		*export = pm_strdup(PQgetvalue(res, 0, 0));
-		PQclear(res);
+		*export = db_query_value(s->conn, "exporting the snapshot", "SELECT pg_catalog.pg_export_snapshot()", 0, NULL);
 	}
 	s->table = table_desc_load(s->conn, NULL, table);
 	s->name = pm_strdup(s->table->label);
@@ -310,12 +308,12 @@ static void sequence_checks(struct verify_source *s, verify_finding found, void 
 			   sequence_behind_sql(&behind, s->conn, t->qualified, c->name, c->sequence));
 		const char *params[1] = { c->sequence };
 		PGresult *res = db_query(s->conn, "checking sequences", bytebuf_cstr(&sql), 1, params);
-		if (PQntuples(res) == 1) {
-			struct csv_field m = { PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), false };
-			struct csv_field n = { PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1), false };
+		if (db_rows(res) == 1) {
+			struct csv_field m = { db_value(res, 0, 0), strlen(db_value(res, 0, 0)), false };
+			struct csv_field n = { db_value(res, 0, 1), strlen(db_value(res, 0, 1)), false };
 			found(ctx, NULL, "sequence-behind", c->name, &m, &n);
 		}
-		PQclear(res);
+		db_clear(res);
 	}
 	bytebuf_free(&sql);
 	bytebuf_free(&behind);
@@ -350,9 +348,9 @@ static void orphan_check(struct verify_source *s, PGresult *fks, int from, int t
 	bytebuf_puts(&sql, to - from > 1 ? "ROW(" : "");
 	for (int r = from; r < to; r++) {
 		bytebuf_puts(&sql, r > from ? ", t." : "t.");
-		db_append_ident(s->conn, &sql, PQgetvalue(fks, r, 2));
+		db_append_ident(s->conn, &sql, db_value(fks, r, 2));
 		bytebuf_puts(&columns, r > from ? "," : "");
-		bytebuf_puts(&columns, PQgetvalue(fks, r, 2));
+		bytebuf_puts(&columns, db_value(fks, r, 2));
 	}
 	bytebuf_puts(&sql, to - from > 1 ? ")::text FROM " : "::text FROM ");
 	bytebuf_puts(&sql, t->qualified);
@@ -364,18 +362,18 @@ static void orphan_check(struct verify_source *s, PGresult *fks, int from, int t
 					   s->key_names.items[i]);
 	}
 	bytebuf_puts(&sql, " WHERE NOT EXISTS (SELECT FROM ");
-	bytebuf_puts(&sql, PQgetvalue(fks, from, 1)); /* regclass text: quoted as needed */
+	bytebuf_puts(&sql, db_value(fks, from, 1)); /* regclass text: quoted as needed */
 	bytebuf_puts(&sql, " r WHERE true");
 	for (int r = from; r < to; r++) {
 		bytebuf_puts(&sql, " AND r.");
-		db_append_ident(s->conn, &sql, PQgetvalue(fks, r, 3));
+		db_append_ident(s->conn, &sql, db_value(fks, r, 3));
 		bytebuf_puts(&sql, " = t.");
-		db_append_ident(s->conn, &sql, PQgetvalue(fks, r, 2));
+		db_append_ident(s->conn, &sql, db_value(fks, r, 2));
 	}
 	bytebuf_puts(&sql, ")");
 	for (int r = from; r < to; r++) { /* MATCH SIMPLE: a NULL in the key checks nothing */
 		bytebuf_puts(&sql, " AND t.");
-		db_append_ident(s->conn, &sql, PQgetvalue(fks, r, 2));
+		db_append_ident(s->conn, &sql, db_value(fks, r, 2));
 		bytebuf_puts(&sql, " IS NOT NULL");
 	}
 	bytebuf_puts(&sql, " ORDER BY 1) TO STDOUT");
@@ -404,12 +402,12 @@ void verify_source_check_target(struct verify_source *s, verify_finding found, v
 	sequence_checks(s, found, ctx);
 	const char *params[1] = { s->table->qualified };
 	PGresult *fks = db_query(s->conn, "looking up foreign keys", fk_sql, 1, params);
-	for (int from = 0, to; from < PQntuples(fks); from = to) {
-		for (to = from + 1; to < PQntuples(fks) && strcmp(PQgetvalue(fks, to, 0), PQgetvalue(fks, from, 0)) == 0;)
+	for (int from = 0, to; from < db_rows(fks); from = to) {
+		for (to = from + 1; to < db_rows(fks) && strcmp(db_value(fks, to, 0), db_value(fks, from, 0)) == 0;)
 			to++;
 		orphan_check(s, fks, from, to, found, ctx);
 	}
-	PQclear(fks);
+	db_clear(fks);
 }
 
 const char *verify_source_name(const struct verify_source *s)
