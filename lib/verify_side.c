@@ -13,7 +13,7 @@
 #include "table_desc.h"
 #include "tool.h"
 #include "value_check.h"
-#include "verify_source.h"
+#include "verify_side.h"
 
 /*
  * A column outside the key read through a key map, mapped here rather than by a
@@ -27,7 +27,7 @@ struct mapped_column {
 	char text[64];      /* the field's text as mapped: an old key, or "no key map entry for N" */
 };
 
-struct verify_source {
+struct verify_side {
 	char *name;
 	const struct csv_record *header;
 	struct record_key key;
@@ -46,7 +46,7 @@ struct verify_source {
 };
 
 /* The key's places in the header; a key column it lacks is a usage error. */
-static void find_key(struct verify_source *s, const struct namelist *key)
+static void find_key(struct verify_side *s, const struct namelist *key)
 {
 	const struct csv_record *h = s->header;
 
@@ -62,9 +62,9 @@ static void find_key(struct verify_source *s, const struct namelist *key)
 	}
 }
 
-struct verify_source *verify_source_stream(const char *path, const struct namelist *key, size_t budget)
+struct verify_side *verify_side_stream(const char *path, const struct namelist *key, size_t budget)
 {
-	struct verify_source *s = pm_malloc(sizeof *s);
+	struct verify_side *s = pm_malloc(sizeof *s);
 	const struct csv_record *rec;
 
 	memset(s, 0, sizeof *s);
@@ -125,7 +125,7 @@ static void append_keymap_join(PGconn *conn, struct bytebuf *sql, const char *ma
 	sql_appendf(sql, conn, " k%zu ON k%zu.new_key = t.%I", i, i, column);
 }
 
-static void build_query(struct verify_source *s, struct bytebuf *sql, const struct namelist *key,
+static void build_query(struct verify_side *s, struct bytebuf *sql, const struct namelist *key,
 			const struct namelist *keymaps)
 {
 	PGconn *conn = s->conn;
@@ -200,7 +200,7 @@ static void build_query(struct verify_source *s, struct bytebuf *sql, const stru
 }
 
 /* pm."keymap_NAME" read in this side's snapshot, new key to old key. */
-static struct keymap *load_reverse_keymap(struct verify_source *s, const char *name)
+static struct keymap *load_reverse_keymap(struct verify_side *s, const char *name)
 {
 	struct bytebuf sql = { 0 };
 	char what[300];
@@ -228,7 +228,7 @@ static struct keymap *load_reverse_keymap(struct verify_source *s, const char *n
 }
 
 /* The columns outside the key that are read through a key map: their maps, before the table's COPY. */
-static void load_mapped_columns(struct verify_source *s, const struct namelist *key, const struct namelist *keymaps)
+static void load_mapped_columns(struct verify_side *s, const struct namelist *key, const struct namelist *keymaps)
 {
 	const struct table_desc *t = s->table;
 
@@ -262,10 +262,10 @@ static void map_field(struct mapped_column *mc, struct csv_field *f)
 	f->len = n;
 }
 
-struct verify_source *verify_source_table(const char *conninfo, const char *table, const struct namelist *key,
+struct verify_side *verify_side_table(const char *conninfo, const char *table, const struct namelist *key,
 					  const struct namelist *keymaps, const char *import, char **export)
 {
-	struct verify_source *s = pm_malloc(sizeof *s);
+	struct verify_side *s = pm_malloc(sizeof *s);
 	struct bytebuf sql = { 0 };
 	char what[300];
 
@@ -295,7 +295,7 @@ struct verify_source *verify_source_table(const char *conninfo, const char *tabl
 	return s;
 }
 
-static void sequence_checks(struct verify_source *s, verify_finding found, void *ctx)
+static void sequence_checks(struct verify_side *s, verify_finding found, void *ctx)
 {
 	const struct table_desc *t = s->table;
 	struct bytebuf sql = { 0 }, behind = { 0 };
@@ -328,7 +328,7 @@ static const char fk_sql[] =
 	" WHERE c.conrelid = $1::regclass AND c.contype = 'f' ORDER BY c.conname, c.oid, k.ord";
 
 /* One foreign key's orphans: rows whose columns [from, to) of fks are all set and match no row. */
-static void orphan_check(struct verify_source *s, PGresult *fks, int from, int to, verify_finding found, void *ctx)
+static void orphan_check(struct verify_side *s, PGresult *fks, int from, int to, verify_finding found, void *ctx)
 {
 	const struct table_desc *t = s->table;
 	struct bytebuf sql = { 0 }, columns = { 0 };
@@ -395,7 +395,7 @@ static void orphan_check(struct verify_source *s, PGresult *fks, int from, int t
 	bytebuf_free(&columns);
 }
 
-void verify_source_check_target(struct verify_source *s, verify_finding found, void *ctx)
+void verify_side_checks(struct verify_side *s, verify_finding found, void *ctx)
 {
 	if (!s->conn)
 		return;
@@ -410,22 +410,22 @@ void verify_source_check_target(struct verify_source *s, verify_finding found, v
 	db_clear(fks);
 }
 
-const char *verify_source_name(const struct verify_source *s)
+const char *verify_side_name(const struct verify_side *s)
 {
 	return s->name;
 }
 
-const struct csv_record *verify_source_header(const struct verify_source *s)
+const struct csv_record *verify_side_header(const struct verify_side *s)
 {
 	return s->header;
 }
 
-const struct record_key *verify_source_key(const struct verify_source *s)
+const struct record_key *verify_side_key(const struct verify_side *s)
 {
 	return &s->key;
 }
 
-const struct csv_record *verify_source_next(struct verify_source *s)
+const struct csv_record *verify_side_next(struct verify_side *s)
 {
 	size_t len;
 	char *row;
@@ -445,7 +445,7 @@ const struct csv_record *verify_source_next(struct verify_source *s)
 	return &s->record;
 }
 
-void verify_source_close(struct verify_source *s)
+void verify_side_close(struct verify_side *s)
 {
 	if (s->sorter) {
 		record_sorter_close(s->sorter);
