@@ -69,50 +69,57 @@ static void finish_keymap_bulk(struct load *l)
 	db_die_duplicate(l->t->label, load_first_staged_repeat(l, &id, NULL), name, "recording the key map");
 }
 
-void load_merge_new_ids(struct load *l)
+/* --mode upsert: rows whose old id the key map has already are updated in place, where they differ. */
+static void update_mapped_rows(struct load *l, const struct table_column *id)
 {
-	const struct table_column *id = &l->t->columns[table_desc_find(l->t, l->o->new_ids)];
+	struct bytebuf set = { 0 }, changed = { 0 };
+
+	l->other.items = pm_malloc(l->cols.n * sizeof *l->other.items);
+	for (size_t i = 0; i < l->cols.n; i++)
+		if (strcmp(l->cols.items[i], id->name) != 0)
+			l->other.items[l->other.n++] = pm_strdup(l->cols.items[i]);
+	if (l->other.n)
+		l->updated = load_command(l, "updating mapped rows",
+					  sql_printf(&l->sql, l->conn,
+						     "UPDATE %s AS t SET %s FROM pm_staging s, %s k"
+						     " WHERE k.old_key = s.%I AND t.%I = k.new_key AND %s",
+						     l->t->qualified, load_set_list(l, &set, "s."), l->keymap, id->name,
+						     id->name, load_changed(l, &changed, "s.")),
+					  0, NULL);
+	bytebuf_free(&set);
+	bytebuf_free(&changed);
+}
+
+/* Each old id its new one, in pm_pairs and in the key map.  Skip and upsert map only the old ids
+ * the key map lacks; insert maps all, and an old id mapped already fails on the key map's key. */
+static void assign_new_ids(struct load *l, const struct table_column *id)
+{
 	const char *seq[1] = { id->sequence };
-	struct bytebuf set = { 0 }, changed = { 0 }, where = { 0 }, values = { 0 };
-
-	load_command(l, "creating the key pairs",
-		     sql_printf(&l->sql, l->conn, "CREATE TEMPORARY TABLE pm_pairs (old_key %s, new_key %s) ON COMMIT DROP",
-				id->type, id->type),
-		     0, NULL);
-
-	if (l->o->mode == LOAD_UPSERT) {
-		l->other.items = pm_malloc(l->cols.n * sizeof *l->other.items);
-		for (size_t i = 0; i < l->cols.n; i++)
-			if (strcmp(l->cols.items[i], l->o->new_ids) != 0)
-				l->other.items[l->other.n++] = pm_strdup(l->cols.items[i]);
-		if (l->other.n)
-			l->updated = load_command(l, "updating mapped rows",
-						  sql_printf(&l->sql, l->conn,
-							     "UPDATE %s AS t SET %s FROM pm_staging s, %s k"
-							     " WHERE k.old_key = s.%I AND t.%I = k.new_key AND %s",
-							     l->t->qualified, load_set_list(l, &set, "s."), l->keymap,
-							     id->name, id->name, load_changed(l, &changed, "s.")),
-						  0, NULL);
-	}
-
-	/* Skip and upsert map only the old ids the key map lacks; insert maps all, and a repeat fails. */
+	struct bytebuf where = { 0 };
 	const char *unmapped = l->o->mode == LOAD_INSERT ? ""
 				: sql_printf(&where, l->conn, " WHERE NOT EXISTS (SELECT FROM %s k WHERE k.old_key = s.%I)",
 					     l->keymap, id->name);
-	sql_printf(&l->sql, l->conn,
-		   "INSERT INTO pm_pairs SELECT old_key, pg_catalog.nextval($1::regclass)"
-		   " FROM (SELECT %I AS old_key FROM pm_staging s%s ORDER BY 1) o",
-		   id->name, unmapped);
-	l->inserted = load_command(l, "assigning new ids", bytebuf_cstr(&l->sql), 1, seq);
 
+	l->inserted = load_command(l, "assigning new ids",
+				   sql_printf(&l->sql, l->conn,
+					      "INSERT INTO pm_pairs SELECT old_key, pg_catalog.nextval($1::regclass)"
+					      " FROM (SELECT %I AS old_key FROM pm_staging s%s ORDER BY 1) o",
+					      id->name, unmapped),
+				   1, seq);
+	bytebuf_free(&where);
 	l->keymap_entries = load_command(l, "recording the key map",
 					 sql_printf(&l->sql, l->conn, "INSERT INTO %s SELECT old_key, new_key FROM pm_pairs",
 						    l->keymap),
 					 0, NULL);
 	if (l->keymap_bulk)
 		finish_keymap_bulk(l);
+}
 
-	/* The loaded columns, the id column's value the new id. */
+/* The staged rows with a pair, the new id in place of the old. */
+static void insert_rows(struct load *l, const struct table_column *id)
+{
+	struct bytebuf values = { 0 };
+
 	for (size_t i = 0; i < l->cols.n; i++)
 		if (strcmp(l->cols.items[i], id->name) == 0)
 			sql_appendf(&values, l->conn, "%sp.new_key", i ? ", " : "");
@@ -127,10 +134,21 @@ void load_merge_new_ids(struct load *l)
 				l->t->qualified, NULL, &l->cols, bytebuf_cstr(&values), id->name,
 				l->bulk ? " ORDER BY s." LOAD_RECORD_COLUMN : ""),
 		     0, NULL);
-	bytebuf_free(&set);
-	bytebuf_free(&changed);
-	bytebuf_free(&where);
 	bytebuf_free(&values);
+}
+
+void load_merge_new_ids(struct load *l)
+{
+	const struct table_column *id = &l->t->columns[table_desc_find(l->t, l->o->new_ids)];
+
+	load_command(l, "creating the key pairs",
+		     sql_printf(&l->sql, l->conn, "CREATE TEMPORARY TABLE pm_pairs (old_key %s, new_key %s) ON COMMIT DROP",
+				id->type, id->type),
+		     0, NULL);
+	if (l->o->mode == LOAD_UPSERT)
+		update_mapped_rows(l, id);
+	assign_new_ids(l, id);
+	insert_rows(l, id);
 }
 
 static void write_pair(void *ctx, const char *row, size_t len)
