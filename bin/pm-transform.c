@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "keymap.h"
+#include "keymap_table.h"
 #include "mapping.h"
 #include "pm_error.h"
 #include "stream_writer.h"
@@ -26,8 +27,8 @@ static struct keymap *load_keymap(const char *arg)
 
 	if (!tool_split_name_value(arg, &name, &file))
 		pm_die(PM_EXIT_USAGE, "--keymap: \"%s\" is not NAME=FILE", arg);
-	if (strlen(name) >= 128)
-		pm_die(PM_EXIT_USAGE, "--keymap: the name is longer than %d bytes", 127);
+	if (strlen(name) > KEYMAP_NAME_MAX)
+		pm_die(PM_EXIT_USAGE, "--keymap: the name \"%s\" is longer than %d bytes", name, KEYMAP_NAME_MAX);
 	struct keymap *m = keymap_load(name, file);
 	free(name);
 	return m;

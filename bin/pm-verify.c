@@ -12,7 +12,7 @@
 #include "tool.h"
 #include "tool_stats.h"
 #include "verify_diff.h"
-#include "verify_source.h"
+#include "verify_side.h"
 
 static _Noreturn void usage(int status)
 {
@@ -35,17 +35,17 @@ static bool is_table(const struct side_options *s)
 	return strncmp(s->arg, "table:", 6) == 0;
 }
 
-static struct verify_source *open_side(const struct side_options *s, const struct namelist *key, size_t budget,
+static struct verify_side *open_side(const struct side_options *s, const struct namelist *key, size_t budget,
 				       const char *import, char **export)
 {
 	if (is_table(s)) {
 		if (!s->arg[6])
 			pm_die(PM_EXIT_USAGE, "\"%s\": table: needs a table name", s->arg);
-		return verify_source_table(s->conninfo, s->arg + 6, key, s->keymaps, import, export);
+		return verify_side_table(s->conninfo, s->arg + 6, key, s->keymaps, import, export);
 	}
 	if (s->keymaps->n)
 		pm_die(PM_EXIT_USAGE, "--keymap reads a table's column: the right side is a stream");
-	return verify_source_stream(s->arg, key, budget);
+	return verify_side_stream(s->arg, key, budget);
 }
 
 int main(int argc, char **argv)
@@ -109,16 +109,16 @@ int main(int argc, char **argv)
 	bool one_snapshot = is_table(&left) && is_table(&right) &&
 			    strcmp(left.conninfo ? left.conninfo : "", right.conninfo ? right.conninfo : "") == 0;
 	char *snapshot = NULL;
-	struct verify_source *l = open_side(&left, &key, budget, NULL, one_snapshot ? &snapshot : NULL);
-	struct verify_source *r = open_side(&right, &key, budget, snapshot, NULL);
+	struct verify_side *l = open_side(&left, &key, budget, NULL, one_snapshot ? &snapshot : NULL);
+	struct verify_side *r = open_side(&right, &key, budget, snapshot, NULL);
 	free(snapshot);
 	struct verify_counts counts;
 	verify_diff(l, r, &ignore, report, &counts);
-	verify_diff_target(r, report, &counts);
+	verify_report_checks(r, report, &counts);
 	/* Everything that can fail first: the report is in place only when the comparison is whole. */
-	char *lname = pm_strdup(verify_source_name(l)), *rname = pm_strdup(verify_source_name(r));
-	verify_source_close(l);
-	verify_source_close(r);
+	char *lname = pm_strdup(verify_side_name(l)), *rname = pm_strdup(verify_side_name(r));
+	verify_side_close(l);
+	verify_side_close(r);
 	stream_writer_close(report);
 	verify_summary(lname, rname, &counts);
 	verify_stats(stats, &counts);

@@ -6,6 +6,7 @@
 
 #include "db.h"
 #include "pm_error.h"
+#include "sql_format.h"
 
 /* Server notices are noise to a filter (and a trigger's could print row values); warnings are kept. */
 static void on_notice(void *arg, const PGresult *res)
@@ -331,6 +332,86 @@ void db_exec(PGconn *conn, const char *what, const char *sql)
 	PQclear(db_query(conn, what, sql, 0, NULL));
 }
 
+uint64_t db_command(PGconn *conn, const char *what, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res = db_query(conn, what, sql, nparams, params);
+	uint64_t n = db_result_count(res);
+
+	PQclear(res);
+	return n;
+}
+
+char *db_query_value(PGconn *conn, const char *what, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res = db_query(conn, what, sql, nparams, params);
+	const char *v = db_value(res, 0, 0);
+	char *copy = v ? pm_strdup(v) : NULL;
+
+	PQclear(res);
+	return copy;
+}
+
+bool db_try_query(PGconn *conn, const char *sql, int nparams, const char *const *params, PGresult **res)
+{
+	*res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(*res);
+
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+bool db_try_exec(PGconn *conn, const char *sql)
+{
+	PGresult *res;
+	bool ok = db_try_query(conn, sql, 0, NULL, &res);
+
+	PQclear(res);
+	return ok;
+}
+
+bool db_try_uint64(PGconn *conn, const char *sql, int nparams, const char *const *params, uint64_t *value)
+{
+	PGresult *res;
+	bool ok = db_try_query(conn, sql, nparams, params, &res);
+	const char *v = ok ? db_value(res, 0, 0) : NULL;
+
+	if (v)
+		*value = strtoull(v, NULL, 10);
+	PQclear(res);
+	return v != NULL;
+}
+
+int db_rows(const PGresult *res)
+{
+	return PQntuples(res);
+}
+
+const char *db_value(const PGresult *res, int row, int column)
+{
+	if (row >= PQntuples(res) || column >= PQnfields(res) || PQgetisnull(res, row, column))
+		return NULL;
+	return PQgetvalue(res, row, column);
+}
+
+uint64_t db_result_count(const PGresult *res)
+{
+	return strtoull(PQcmdTuples((PGresult *)res), NULL, 10);
+}
+
+void db_clear(PGresult *res)
+{
+	PQclear(res);
+}
+
+const char *db_error_field(const PGresult *res, int field)
+{
+	return res ? PQresultErrorField(res, field) : NULL;
+}
+
+bool db_connection_lost(PGconn *conn)
+{
+	return PQstatus(conn) == CONNECTION_BAD;
+}
+
 typedef char *(*escape_fn)(PGconn *conn, const char *str, size_t len);
 
 static void append_escaped(PGconn *conn, struct bytebuf *sql, const char *s, escape_fn escape, const char *what)
@@ -513,8 +594,6 @@ void db_begin_snapshot(PGconn *conn, const char *snapshot)
 		return;
 	/* SET TRANSACTION SNAPSHOT takes no parameters: the id goes in as an escaped literal. */
 	struct bytebuf sql = { 0 };
-	bytebuf_puts(&sql, "SET TRANSACTION SNAPSHOT ");
-	db_append_literal(conn, &sql, snapshot);
-	db_exec(conn, "joining the snapshot", bytebuf_cstr(&sql));
+	db_exec(conn, "joining the snapshot", sql_printf(&sql, conn, "SET TRANSACTION SNAPSHOT %L", snapshot));
 	bytebuf_free(&sql);
 }

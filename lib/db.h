@@ -42,6 +42,33 @@ void db_close(PGconn *conn);
 PGresult *db_query(PGconn *conn, const char *what, const char *sql, int nparams, const char *const *params);
 void db_exec(PGconn *conn, const char *what, const char *sql);
 
+/* Run a command (parameters as db_query's); its row count (INSERT, UPDATE, SELECT...). */
+uint64_t db_command(PGconn *conn, const char *what, const char *sql, int nparams, const char *const *params);
+/* The first row's first value, malloc'd; NULL for no row or SQL NULL.  A failure is fatal. */
+char *db_query_value(PGconn *conn, const char *what, const char *sql, int nparams, const char *const *params);
+
+/*
+ * A statement that may fail, and says so: true with *res its result, false with *res the
+ * failed result, for the caller to read (db_sqlstate, db_error_field) and free (db_clear),
+ * or to hand to db_die.  The connection stays open either way.
+ */
+bool db_try_query(PGconn *conn, const char *sql, int nparams, const char *const *params, PGresult **res);
+/* A statement whose failure means only "cannot tell" (a lookup after an error): true if it ran. */
+bool db_try_exec(PGconn *conn, const char *sql);
+/* The first row's first value of a query that may fail, as a whole number: false when the query
+ * failed or gave no row or NULL. */
+bool db_try_uint64(PGconn *conn, const char *sql, int nparams, const char *const *params, uint64_t *value);
+
+/* A result's rows, a value (NULL for SQL NULL; valid until db_clear), its row count as a command's. */
+int db_rows(const PGresult *res);
+const char *db_value(const PGresult *res, int row, int column);
+uint64_t db_result_count(const PGresult *res);
+void db_clear(PGresult *res);
+/* A field of a failed result (PG_DIAG_CONSTRAINT_NAME ...), NULL when the server sent none. */
+const char *db_error_field(const PGresult *res, int field);
+/* Has the server gone (the connection is bad, whatever the last result said)? */
+bool db_connection_lost(PGconn *conn);
+
 /* Exit 4 with "what: message (SQLSTATE)" from a failed result (freed) or the connection. */
 _Noreturn void db_die(PGconn *conn, PGresult *res, const char *what);
 

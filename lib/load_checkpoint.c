@@ -35,20 +35,15 @@ void load_checkpoint_claim(PGconn *conn, const struct load_checkpoint *c)
 		"CREATE TABLE IF NOT EXISTS pm.checkpoint (name text PRIMARY KEY, value text NOT NULL,"
 		" rows bigint NOT NULL DEFAULT 0, updated timestamptz NOT NULL DEFAULT now())");
 	/* The row exists before it is locked, so a second load of a first chunk waits too. */
-	PQclear(db_query(conn, "claiming the checkpoint",
-			 "INSERT INTO pm.checkpoint (name, value) VALUES ($1, '') ON CONFLICT (name) DO NOTHING", 1,
-			 params));
-	PGresult *res = db_query(conn, "claiming the checkpoint",
-				 "SELECT value FROM pm.checkpoint WHERE name = $1 FOR UPDATE", 1, params);
-	const char *at = PQgetvalue(res, 0, 0);
-	if (strcmp(at, c->from) != 0) {
-		char *copy = pm_strdup(at);
-		PQclear(res);
+	db_command(conn, "claiming the checkpoint",
+		   "INSERT INTO pm.checkpoint (name, value) VALUES ($1, '') ON CONFLICT (name) DO NOTHING", 1, params);
+	char *at = db_query_value(conn, "claiming the checkpoint",
+				  "SELECT value FROM pm.checkpoint WHERE name = $1 FOR UPDATE", 1, params);
+	if (!at || strcmp(at, c->from) != 0)
 		pm_die(PM_EXIT_DIFFERENCES,
 		       "checkpoint \"%s\" stands at \"%s\", not \"%s\": another run moved this chunk; nothing loaded",
-		       c->name, copy, c->from);
-	}
-	PQclear(res);
+		       c->name, at ? at : "", c->from);
+	free(at);
 }
 
 void load_checkpoint_advance(PGconn *conn, const struct load_checkpoint *c, uint64_t rows)
@@ -57,7 +52,7 @@ void load_checkpoint_advance(PGconn *conn, const struct load_checkpoint *c, uint
 	snprintf(n, sizeof n, "%llu", (unsigned long long)rows);
 	const char *params[3] = { c->name, c->to, n };
 
-	PQclear(db_query(conn, "moving the checkpoint",
-			 "UPDATE pm.checkpoint SET value = $2, rows = rows + $3::bigint, updated = now() WHERE name = $1",
-			 3, params));
+	db_command(conn, "moving the checkpoint",
+		   "UPDATE pm.checkpoint SET value = $2, rows = rows + $3::bigint, updated = now() WHERE name = $1", 3,
+		   params);
 }

@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "db.h"
 #include "server_message.h"
 
 /* The length of the known name that text (just after an opening quote) spells out with its closing quote; 0 if none. */
@@ -58,11 +59,11 @@ void server_message_append_text(struct bytebuf *out, const char *primary, const 
 
 void server_message_append(struct bytebuf *out, const PGresult *res, char *const *names, size_t nnames)
 {
-	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *primary = db_error_field(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *known[] = {
-		PQresultErrorField(res, PG_DIAG_COLUMN_NAME),	 PQresultErrorField(res, PG_DIAG_TABLE_NAME),
-		PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME), PQresultErrorField(res, PG_DIAG_DATATYPE_NAME),
-		PQresultErrorField(res, PG_DIAG_SCHEMA_NAME),
+		db_error_field(res, PG_DIAG_COLUMN_NAME),     db_error_field(res, PG_DIAG_TABLE_NAME),
+		db_error_field(res, PG_DIAG_CONSTRAINT_NAME), db_error_field(res, PG_DIAG_DATATYPE_NAME),
+		db_error_field(res, PG_DIAG_SCHEMA_NAME),
 	};
 
 	server_message_append_text(out, primary ? primary : "unknown database error", known,

@@ -3,9 +3,11 @@
 #include <string.h>
 
 #include "db.h"
+#include "first_repeat.h"
 #include "namelist.h"
 #include "pm_error.h"
 #include "server_message.h"
+#include "sql_format.h"
 #include "table_bulk.h"
 
 /* One thing to build again: its statement, and for a unique index its columns (to name a record). */
@@ -49,19 +51,22 @@ static void add(struct table_bulk *b, char *sql, const char *name)
 	b->items[b->n++] = (struct rebuild){ sql, pm_strdup(name), { 0 } };
 }
 
-static char *alter_sql(PGconn *conn, const char *table, const char *action, const char *name, const char *def)
+/* "ALTER TABLE table ADD CONSTRAINT name def" or "... DROP CONSTRAINT name" (def NULL), malloc'd. */
+static char *alter_sql(PGconn *conn, const char *table, const char *name, const char *def)
 {
 	struct bytebuf sql = { 0 };
 
-	bytebuf_puts(&sql, "ALTER TABLE ");
-	bytebuf_puts(&sql, table);
-	bytebuf_puts(&sql, action);
-	db_append_ident(conn, &sql, name);
-	if (def) {
-		bytebuf_putc(&sql, ' ');
-		bytebuf_puts(&sql, def);
-	}
-	return (char *)bytebuf_cstr(&sql); /* the bytebuf's memory is the string now */
+	if (def)
+		sql_printf(&sql, conn, "ALTER TABLE %s ADD CONSTRAINT %I %s", table, name, def);
+	else
+		sql_printf(&sql, conn, "ALTER TABLE %s DROP CONSTRAINT %I", table, name);
+	return sql.data; /* NUL-terminated by sql_printf: the bytebuf's memory is the string now */
+}
+
+static void exec_free(PGconn *conn, const char *what, char *sql)
+{
+	db_exec(conn, what, sql);
+	free(sql);
 }
 
 struct table_bulk *table_bulk_begin(PGconn *conn, const struct table_desc *t)
@@ -71,17 +76,10 @@ struct table_bulk *table_bulk_begin(PGconn *conn, const struct table_desc *t)
 	char what[300];
 
 	snprintf(what, sizeof what, "%s: setting indexes aside", t->label);
-	bytebuf_puts(&sql, "LOCK TABLE ");
-	bytebuf_puts(&sql, t->qualified);
-	bytebuf_puts(&sql, " IN ACCESS EXCLUSIVE MODE");
-	db_exec(conn, what, bytebuf_cstr(&sql));
-	sql.len = 0;
-	bytebuf_puts(&sql, "SELECT EXISTS (SELECT FROM ");
-	bytebuf_puts(&sql, t->qualified);
-	bytebuf_puts(&sql, ")");
-	PGresult *res = db_query(conn, what, bytebuf_cstr(&sql), 0, NULL);
-	bool empty = strcmp(PQgetvalue(res, 0, 0), "f") == 0;
-	PQclear(res);
+	db_exec(conn, what, sql_printf(&sql, conn, "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", t->qualified));
+	char *any = db_query_value(conn, what, sql_printf(&sql, conn, "SELECT EXISTS (SELECT FROM %s)", t->qualified), 0, NULL);
+	bool empty = strcmp(any, "f") == 0;
+	free(any);
 	if (!empty) {
 		bytebuf_free(&sql);
 		return NULL;
@@ -92,83 +90,40 @@ struct table_bulk *table_bulk_begin(PGconn *conn, const struct table_desc *t)
 	PGresult *fks = db_query(conn, what, fks_sql, 1, params);
 	PGresult *idx = db_query(conn, what, indexes_sql, 1, params);
 	/* Built again in this order: keys and indexes, then the foreign keys that need them. */
-	for (int i = 0; i < PQntuples(idx); i++) {
-		const char *name = PQgetvalue(idx, i, 0), *def = PQgetvalue(idx, i, 2);
-		bool constraint = strcmp(PQgetvalue(idx, i, 1), "t") == 0;
-		add(b, constraint ? alter_sql(conn, t->qualified, " ADD CONSTRAINT ", name, def) : pm_strdup(def), name);
-		if (strcmp(PQgetvalue(idx, i, 3), "t") == 0) {
-			const char *oid[1] = { PQgetvalue(idx, i, 4) };
+	for (int i = 0; i < db_rows(idx); i++) {
+		const char *name = db_value(idx, i, 0), *def = db_value(idx, i, 2);
+		bool constraint = strcmp(db_value(idx, i, 1), "t") == 0;
+		add(b, constraint ? alter_sql(conn, t->qualified, name, def) : pm_strdup(def), name);
+		if (strcmp(db_value(idx, i, 3), "t") == 0) {
+			const char *oid[1] = { db_value(idx, i, 4) };
 			PGresult *cols = db_query(conn, what, index_columns_sql, 1, oid);
 			struct namelist *u = &b->items[b->n - 1].unique;
-			u->items = pm_malloc((size_t)PQntuples(cols) * sizeof *u->items + 1);
-			for (int c = 0; c < PQntuples(cols); c++)
-				u->items[u->n++] = pm_strdup(PQgetvalue(cols, c, 0));
-			PQclear(cols);
+			u->items = pm_malloc((size_t)db_rows(cols) * sizeof *u->items + 1);
+			for (int c = 0; c < db_rows(cols); c++)
+				u->items[u->n++] = pm_strdup(db_value(cols, c, 0));
+			db_clear(cols);
 		}
 	}
-	for (int i = 0; i < PQntuples(fks); i++)
-		add(b, alter_sql(conn, PQgetvalue(fks, i, 0), " ADD CONSTRAINT ", PQgetvalue(fks, i, 1), PQgetvalue(fks, i, 2)),
-		    PQgetvalue(fks, i, 1));
+	for (int i = 0; i < db_rows(fks); i++)
+		add(b, alter_sql(conn, db_value(fks, i, 0), db_value(fks, i, 1), db_value(fks, i, 2)), db_value(fks, i, 1));
 
 	/* Dropped in the reverse order: foreign keys first, then what they rest on. */
-	for (int i = 0; i < PQntuples(fks); i++) {
-		char *drop = alter_sql(conn, PQgetvalue(fks, i, 0), " DROP CONSTRAINT ", PQgetvalue(fks, i, 1), NULL);
-		db_exec(conn, what, drop);
-		free(drop);
+	for (int i = 0; i < db_rows(fks); i++)
+		exec_free(conn, what, alter_sql(conn, db_value(fks, i, 0), db_value(fks, i, 1), NULL));
+	for (int i = db_rows(idx) - 1; i >= 0; i--) {
+		const char *oid[1] = { db_value(idx, i, 4) };
+		if (strcmp(db_value(idx, i, 1), "t") == 0)
+			exec_free(conn, what, alter_sql(conn, t->qualified, db_value(idx, i, 0), NULL));
+		else /* an index named by its oid, quoted and qualified by regclass's own output */
+			exec_free(conn, what,
+				  db_query_value(conn, what, "SELECT pg_catalog.format('DROP INDEX %s', $1::oid::regclass)", 1, oid));
 	}
-	for (int i = PQntuples(idx) - 1; i >= 0; i--) {
-		const char *name = PQgetvalue(idx, i, 0);
-		char *drop;
-		if (strcmp(PQgetvalue(idx, i, 1), "t") == 0) {
-			drop = alter_sql(conn, t->qualified, " DROP CONSTRAINT ", name, NULL);
-		} else {
-			/* An index named by its oid, quoted and qualified by regclass's own output. */
-			const char *oid[1] = { PQgetvalue(idx, i, 4) };
-			PGresult *r = db_query(conn, what, "SELECT pg_catalog.format('DROP INDEX %s', $1::oid::regclass)", 1, oid);
-			drop = pm_strdup(PQgetvalue(r, 0, 0));
-			PQclear(r);
-		}
-		db_exec(conn, what, drop);
-		free(drop);
-	}
-	PQclear(fks);
-	PQclear(idx);
+	db_clear(fks);
+	db_clear(idx);
 	/* Truncated in this transaction, the table may take COPY ... FREEZE. */
-	sql.len = 0;
-	bytebuf_puts(&sql, "TRUNCATE ");
-	bytebuf_puts(&sql, t->qualified);
-	db_exec(conn, what, bytebuf_cstr(&sql));
+	db_exec(conn, what, sql_printf(&sql, conn, "TRUNCATE %s", t->qualified));
 	bytebuf_free(&sql);
 	return b;
-}
-
-/* The first row, in load order, whose columns repeat an earlier row's (NULLs never repeat). */
-static unsigned long long first_repeat(PGconn *conn, const struct table_desc *t, const struct namelist *cols)
-{
-	struct bytebuf sql = { 0 };
-	unsigned long long n = 0;
-
-	/* A table filled by one COPY after TRUNCATE holds its rows in load order: ctid order. */
-	bytebuf_puts(&sql, "SELECT n FROM (SELECT row_number() OVER (ORDER BY ctid) AS n, row_number() OVER (PARTITION BY ");
-	for (size_t i = 0; i < cols->n; i++) {
-		bytebuf_puts(&sql, i ? ", " : "");
-		db_append_ident(conn, &sql, cols->items[i]);
-	}
-	bytebuf_puts(&sql, " ORDER BY ctid) AS k");
-	for (size_t i = 0; i < cols->n; i++) {
-		bytebuf_puts(&sql, i ? " OR " : ", ");
-		db_append_ident(conn, &sql, cols->items[i]);
-		bytebuf_puts(&sql, " IS NULL");
-	}
-	bytebuf_puts(&sql, " AS has_null FROM ");
-	bytebuf_puts(&sql, t->qualified);
-	bytebuf_puts(&sql, ") x WHERE k > 1 AND NOT has_null ORDER BY n LIMIT 1");
-	PGresult *r = PQexecParams(conn, bytebuf_cstr(&sql), 0, NULL, NULL, NULL, NULL, 0);
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-		n = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	bytebuf_free(&sql);
-	return n;
 }
 
 unsigned long long table_bulk_finish(PGconn *conn, struct table_bulk *b, char *constraint, size_t size)
@@ -178,30 +133,30 @@ unsigned long long table_bulk_finish(PGconn *conn, struct table_bulk *b, char *c
 	snprintf(what, sizeof what, "%s: building indexes and keys again", b->t->label);
 	db_exec(conn, what, "SAVEPOINT pm_rebuild");
 	for (size_t i = 0; i < b->n; i++) {
-		PGresult *res = PQexec(conn, b->items[i].sql);
-		if (PQresultStatus(res) == PGRES_COMMAND_OK) {
-			PQclear(res);
+		PGresult *res;
+		if (db_try_query(conn, b->items[i].sql, 0, NULL, &res)) {
+			db_clear(res);
 			continue;
 		}
 		const char *state = db_sqlstate(res);
-		if (strcmp(state, SQLSTATE_UNIQUE_VIOLATION) == 0 && b->items[i].unique.n && PQstatus(conn) == CONNECTION_OK) {
-			PGresult *back = PQexec(conn, "ROLLBACK TO SAVEPOINT pm_rebuild");
-			bool ok = PQresultStatus(back) == PGRES_COMMAND_OK;
-			PQclear(back);
-			unsigned long long n = ok ? first_repeat(conn, b->t, &b->items[i].unique) : 0;
+		if (strcmp(state, SQLSTATE_UNIQUE_VIOLATION) == 0 && b->items[i].unique.n && !db_connection_lost(conn) &&
+		    db_try_exec(conn, "ROLLBACK TO SAVEPOINT pm_rebuild")) {
+			/* A table filled by one COPY after TRUNCATE holds its rows in load order: ctid order. */
+			unsigned long long n = first_repeat(conn, b->t->qualified, "row_number() OVER (ORDER BY s.ctid)",
+							    "s.ctid", &b->items[i].unique, NULL);
 			if (n) {
-				PQclear(res);
+				db_clear(res);
 				snprintf(constraint, size, "%s", b->items[i].name);
 				return n;
 			}
 		}
 		/* Bad data (a foreign key the rows break) is exit 3, as in the plain load; else exit 4. */
-		if (db_sqlstate_in_class(state, SQLSTATE_CLASS_INTEGRITY_CONSTRAINT_VIOLATION) && PQstatus(conn) == CONNECTION_OK) {
+		if (db_sqlstate_in_class(state, SQLSTATE_CLASS_INTEGRITY_CONSTRAINT_VIOLATION) && !db_connection_lost(conn)) {
 			struct bytebuf text = { 0 };
 			char state_copy[8];
 			server_message_append(&text, res, NULL, 0); /* a key it quotes is a value */
 			snprintf(state_copy, sizeof state_copy, "%s", state);
-			PQclear(res);
+			db_clear(res);
 			pm_die(PM_EXIT_DATA, "%s: building keys: %s (SQLSTATE %s); nothing loaded", b->t->label,
 			       bytebuf_cstr(&text), state_copy);
 		}

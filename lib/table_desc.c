@@ -43,15 +43,15 @@ struct table_desc *table_desc_load(PGconn *conn, const char *schema, const char 
 	memset(t, 0, sizeof *t);
 	snprintf(what, sizeof what, "looking up table %s", table);
 	res = db_query(conn, what, find_sql, 2, params);
-	if (PQntuples(res) == 0)
+	if (db_rows(res) == 0)
 		pm_die(PM_EXIT_DATABASE, "table %s%s%s does not exist%s", schema ? schema : "", schema ? "." : "",
 		       table, schema ? "" : " (or is not on the search_path)");
-	char *oid = pm_strdup(PQgetvalue(res, 0, 0));
-	t->schema = pm_strdup(PQgetvalue(res, 0, 1));
-	t->kind = PQgetvalue(res, 0, 2)[0];
+	char *oid = pm_strdup(db_value(res, 0, 0));
+	t->schema = pm_strdup(db_value(res, 0, 1));
+	t->kind = db_value(res, 0, 2)[0];
 	t->name = pm_strdup(table);
-	bool visible = PQgetvalue(res, 0, 3)[0] == 't';
-	PQclear(res);
+	bool visible = db_value(res, 0, 3)[0] == 't';
+	db_clear(res);
 
 	struct bytebuf b = { 0 };
 	if (!visible || schema) {
@@ -69,23 +69,24 @@ struct table_desc *table_desc_load(PGconn *conn, const char *schema, const char 
 
 	const char *oid_param[1] = { oid };
 	res = db_query(conn, what, columns_sql, 1, oid_param);
-	t->ncolumns = (size_t)PQntuples(res);
+	t->ncolumns = (size_t)db_rows(res);
 	t->columns = pm_malloc(t->ncolumns * sizeof *t->columns);
 	for (size_t i = 0; i < t->ncolumns; i++) {
-		t->columns[i].name = pm_strdup(PQgetvalue(res, (int)i, 0));
-		t->columns[i].type = pm_strdup(PQgetvalue(res, (int)i, 1));
-		t->columns[i].not_null = PQgetvalue(res, (int)i, 2)[0] == 't';
-		t->columns[i].sequence = PQgetisnull(res, (int)i, 3) ? NULL : pm_strdup(PQgetvalue(res, (int)i, 3));
+		const char *sequence = db_value(res, (int)i, 3);
+		t->columns[i].name = pm_strdup(db_value(res, (int)i, 0));
+		t->columns[i].type = pm_strdup(db_value(res, (int)i, 1));
+		t->columns[i].not_null = db_value(res, (int)i, 2)[0] == 't';
+		t->columns[i].sequence = sequence ? pm_strdup(sequence) : NULL;
 		name_index_add(&t->index, t->columns[i].name, strlen(t->columns[i].name), (int)i);
 	}
-	PQclear(res);
+	db_clear(res);
 
 	res = db_query(conn, what, pk_sql, 1, oid_param);
-	t->npk = (size_t)PQntuples(res);
+	t->npk = (size_t)db_rows(res);
 	t->pk = pm_malloc(t->npk * sizeof *t->pk);
 	for (size_t i = 0; i < t->npk; i++)
-		t->pk[i] = pm_strdup(PQgetvalue(res, (int)i, 0));
-	PQclear(res);
+		t->pk[i] = pm_strdup(db_value(res, (int)i, 0));
+	db_clear(res);
 	free(oid);
 	return t;
 }

@@ -54,7 +54,7 @@ static void append_after(PGconn *conn, struct bytebuf *sql, const struct table_d
 	for (size_t i = 0; i < after->n; i++) {
 		snprintf(name, sizeof name, "pm.after_%zu", i + 1);
 		const char *params[2] = { name, after->items[i] };
-		PQclear(db_query(conn, "setting --after", "SELECT pg_catalog.set_config($1, $2, true)", 2, params));
+		db_command(conn, "setting --after", "SELECT pg_catalog.set_config($1, $2, true)", 2, params);
 		const char *type = t->columns[table_desc_find(t, order->items[i])].type;
 		bytebuf_puts(sql, i ? ", CAST(pg_catalog.current_setting('" : "CAST(pg_catalog.current_setting('");
 		bytebuf_puts(sql, name);

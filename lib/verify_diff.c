@@ -7,7 +7,7 @@
 
 /* One side as the merge sees it: its current record and the key of the one before. */
 struct side {
-	struct verify_source *src;
+	struct verify_side *src;
 	const char *name;
 	const struct record_key *key;
 	const struct csv_record *rec;
@@ -43,7 +43,7 @@ static int find(const struct name_index *ix, const char *name)
 /* The columns to compare: all but the ignored, each on both sides. */
 static void match_columns(struct diff *d, const struct namelist *ignore)
 {
-	const struct csv_record *lh = verify_source_header(d->left.src), *rh = verify_source_header(d->right.src);
+	const struct csv_record *lh = verify_side_header(d->left.src), *rh = verify_side_header(d->right.src);
 	struct name_index left = { 0 }, right = { 0 };
 
 	index_header(&left, lh);
@@ -155,7 +155,7 @@ static void advance(struct diff *d, struct side *s, const char *duplicate)
 {
 	if (s->rec)
 		remember_key(s);
-	while ((s->rec = verify_source_next(s->src)) != NULL) {
+	while ((s->rec = verify_side_next(s->src)) != NULL) {
 		s->count++;
 		s->sum += record_hash(s, d->ncompare);
 		if (!s->has_prev)
@@ -171,7 +171,7 @@ static void advance(struct diff *d, struct side *s, const char *duplicate)
 	}
 }
 
-void verify_diff(struct verify_source *left, struct verify_source *right, const struct namelist *ignore,
+void verify_diff(struct verify_side *left, struct verify_side *right, const struct namelist *ignore,
 		 struct stream_writer *report, struct verify_counts *counts)
 {
 	struct diff d = { .report = report, .counts = counts };
@@ -180,15 +180,15 @@ void verify_diff(struct verify_source *left, struct verify_source *right, const 
 	memset(counts, 0, sizeof *counts);
 	l->src = left;
 	r->src = right;
-	l->name = verify_source_name(left);
-	r->name = verify_source_name(right);
-	l->key = verify_source_key(left);
-	r->key = verify_source_key(right);
+	l->name = verify_side_name(left);
+	r->name = verify_side_name(right);
+	l->key = verify_side_key(left);
+	r->key = verify_side_key(right);
 	d.nkey = l->key->n;
 	match_columns(&d, ignore);
 
 	/* The report's header: the key's names, then the difference's own columns. */
-	const struct csv_record *lh = verify_source_header(left);
+	const struct csv_record *lh = verify_side_header(left);
 	static const char *const extra[4] = { "pm_difference", "pm_column", "pm_left", "pm_right" };
 	d.out = pm_malloc((d.nkey + 4) * sizeof *d.out);
 	for (size_t i = 0; i < d.nkey; i++)
@@ -278,12 +278,12 @@ static void write_finding(void *ctx, const struct csv_field *key, const char *wh
 		t->counts->sequences++;
 }
 
-void verify_diff_target(struct verify_source *right, struct stream_writer *report, struct verify_counts *counts)
+void verify_report_checks(struct verify_side *right, struct stream_writer *report, struct verify_counts *counts)
 {
-	struct target_report t = { report, verify_source_key(right)->n, NULL, counts };
+	struct target_report t = { report, verify_side_key(right)->n, NULL, counts };
 
 	t.out = pm_malloc((t.nkey + 4) * sizeof *t.out);
-	verify_source_check_target(right, write_finding, &t);
+	verify_side_checks(right, write_finding, &t);
 	free(t.out);
 }
 

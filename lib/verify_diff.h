@@ -1,5 +1,5 @@
 /*
- * verify_diff: two sides (verify_source.h), both in key order, merged record by
+ * verify_diff: two sides (verify_side.h), both in key order, merged record by
  * record.  Each difference is a record of the report stream: the key, then
  * pm_difference (missing: only on the left; extra: only on the right; changed:
  * one column differs, the values in pm_left and pm_right; duplicate-left or
@@ -15,25 +15,25 @@
 #include "namelist.h"
 #include "stream_writer.h"
 #include "tool_stats.h"
-#include "verify_source.h"
+#include "verify_side.h"
 
 struct verify_counts {
 	uint64_t left, right;             /* records read */
 	uint64_t missing, extra, changed; /* records */
 	uint64_t changed_values;
 	uint64_t duplicates;
-	uint64_t orphans, sequences;      /* the right side's own checks (verify_diff_target) */
+	uint64_t orphans, sequences;      /* the right side's own checks (verify_report_checks) */
 	uint64_t left_sum, right_sum; /* checksums of the compared columns, whatever the order */
 };
 
 /* ignore: columns left out of the comparison.  Every other column must be on both sides. */
-void verify_diff(struct verify_source *left, struct verify_source *right, const struct namelist *ignore,
+void verify_diff(struct verify_side *left, struct verify_side *right, const struct namelist *ignore,
 		 struct stream_writer *report, struct verify_counts *counts);
 
 uint64_t verify_counts_differences(const struct verify_counts *c);
 
-/* After verify_diff: the right side's own checks (verify_source_check_target) into the report. */
-void verify_diff_target(struct verify_source *right, struct stream_writer *report, struct verify_counts *counts);
+/* After verify_diff: the right side's own checks (verify_side_checks) into the report. */
+void verify_report_checks(struct verify_side *right, struct stream_writer *report, struct verify_counts *counts);
 
 /* The summary on standard error: each side's count and checksum, then the differences. */
 void verify_summary(const char *left, const char *right, const struct verify_counts *c);

@@ -4,13 +4,16 @@
 
 #include "db.h"
 #include "keymap.h"
+#include "keymap_table.h"
 #include "pm_error.h"
 #include "record_sorter.h"
+#include "sequence_sql.h"
+#include "sql_format.h"
 #include "stream_reader.h"
 #include "table_desc.h"
 #include "tool.h"
 #include "value_check.h"
-#include "verify_source.h"
+#include "verify_side.h"
 
 /*
  * A column outside the key read through a key map, mapped here rather than by a
@@ -24,7 +27,7 @@ struct mapped_column {
 	char text[64];      /* the field's text as mapped: an old key, or "no key map entry for N" */
 };
 
-struct verify_source {
+struct verify_side {
 	char *name;
 	const struct csv_record *header;
 	struct record_key key;
@@ -43,7 +46,7 @@ struct verify_source {
 };
 
 /* The key's places in the header; a key column it lacks is a usage error. */
-static void find_key(struct verify_source *s, const struct namelist *key)
+static void find_key(struct verify_side *s, const struct namelist *key)
 {
 	const struct csv_record *h = s->header;
 
@@ -59,9 +62,9 @@ static void find_key(struct verify_source *s, const struct namelist *key)
 	}
 }
 
-struct verify_source *verify_source_stream(const char *path, const struct namelist *key, size_t budget)
+struct verify_side *verify_side_stream(const char *path, const struct namelist *key, size_t budget)
 {
-	struct verify_source *s = pm_malloc(sizeof *s);
+	struct verify_side *s = pm_malloc(sizeof *s);
 	const struct csv_record *rec;
 
 	memset(s, 0, sizeof *s);
@@ -117,21 +120,12 @@ static void append_through_keymap(PGconn *conn, struct bytebuf *sql, const char 
 /* LEFT JOIN pm."keymap_MAP" kI ON kI.new_key = t.column: the alias kI matches append_through_keymap's. */
 static void append_keymap_join(PGconn *conn, struct bytebuf *sql, const char *map, size_t i, const char *column)
 {
-	char alias[32], table[256];
-
-	snprintf(alias, sizeof alias, "k%zu", i);
-	snprintf(table, sizeof table, "keymap_%s", map);
-	bytebuf_puts(sql, " LEFT JOIN pm.");
-	db_append_ident(conn, sql, table);
-	bytebuf_puts(sql, " ");
-	bytebuf_puts(sql, alias);
-	bytebuf_puts(sql, " ON ");
-	bytebuf_puts(sql, alias);
-	bytebuf_puts(sql, ".new_key = t.");
-	db_append_ident(conn, sql, column);
+	bytebuf_puts(sql, " LEFT JOIN ");
+	keymap_table_append(conn, sql, map);
+	sql_appendf(sql, conn, " k%zu ON k%zu.new_key = t.%I", i, i, column);
 }
 
-static void build_query(struct verify_source *s, struct bytebuf *sql, const struct namelist *key,
+static void build_query(struct verify_side *s, struct bytebuf *sql, const struct namelist *key,
 			const struct namelist *keymaps)
 {
 	PGconn *conn = s->conn;
@@ -145,9 +139,8 @@ static void build_query(struct verify_source *s, struct bytebuf *sql, const stru
 			pm_die(PM_EXIT_USAGE, "--keymap: \"%s\" is not COLUMN=NAME", keymaps->items[i]);
 		if (table_desc_find(t, col) < 0)
 			pm_die(PM_EXIT_USAGE, "%s: --keymap: no column \"%s\"", t->label, col);
-		/* keymap_NAME must be a whole PostgreSQL name (63 bytes), as pm-load makes it. */
-		if (strlen(map) > 56)
-			pm_die(PM_EXIT_USAGE, "--keymap: the name \"%s\" is longer than 56 bytes", map);
+		if (strlen(map) > KEYMAP_NAME_MAX)
+			pm_die(PM_EXIT_USAGE, "--keymap: the name \"%s\" is longer than %d bytes", map, KEYMAP_NAME_MAX);
 		free(col);
 	}
 	bytebuf_puts(sql, "COPY (SELECT ");
@@ -207,17 +200,16 @@ static void build_query(struct verify_source *s, struct bytebuf *sql, const stru
 }
 
 /* pm."keymap_NAME" read in this side's snapshot, new key to old key. */
-static struct keymap *load_reverse_keymap(struct verify_source *s, const char *name)
+static struct keymap *load_reverse_keymap(struct verify_side *s, const char *name)
 {
 	struct bytebuf sql = { 0 };
-	char table[256], what[300];
+	char what[300];
 	struct csv_field f[2];
 	size_t len;
 	char *row;
 
-	snprintf(table, sizeof table, "keymap_%s", name);
-	bytebuf_puts(&sql, "COPY (SELECT new_key, old_key FROM pm.");
-	db_append_ident(s->conn, &sql, table);
+	bytebuf_puts(&sql, "COPY (SELECT new_key, old_key FROM ");
+	keymap_table_append(s->conn, &sql, name);
 	bytebuf_puts(&sql, ") TO STDOUT");
 	snprintf(what, sizeof what, "%s: reading key map %s", s->table->label, name);
 	struct keymap *m = keymap_new(name);
@@ -236,7 +228,7 @@ static struct keymap *load_reverse_keymap(struct verify_source *s, const char *n
 }
 
 /* The columns outside the key that are read through a key map: their maps, before the table's COPY. */
-static void load_mapped_columns(struct verify_source *s, const struct namelist *key, const struct namelist *keymaps)
+static void load_mapped_columns(struct verify_side *s, const struct namelist *key, const struct namelist *keymaps)
 {
 	const struct table_desc *t = s->table;
 
@@ -270,10 +262,10 @@ static void map_field(struct mapped_column *mc, struct csv_field *f)
 	f->len = n;
 }
 
-struct verify_source *verify_source_table(const char *conninfo, const char *table, const struct namelist *key,
+struct verify_side *verify_side_table(const char *conninfo, const char *table, const struct namelist *key,
 					  const struct namelist *keymaps, const char *import, char **export)
 {
-	struct verify_source *s = pm_malloc(sizeof *s);
+	struct verify_side *s = pm_malloc(sizeof *s);
 	struct bytebuf sql = { 0 };
 	char what[300];
 
@@ -281,9 +273,7 @@ struct verify_source *verify_source_table(const char *conninfo, const char *tabl
 	s->conn = db_connect(conninfo);
 	db_begin_snapshot(s->conn, import);
 	if (export) {
-		PGresult *res = db_query(s->conn, "exporting the snapshot", "SELECT pg_catalog.pg_export_snapshot()", 0, NULL);
-		*export = pm_strdup(PQgetvalue(res, 0, 0));
-		PQclear(res);
+		*export = db_query_value(s->conn, "exporting the snapshot", "SELECT pg_catalog.pg_export_snapshot()", 0, NULL);
 	}
 	s->table = table_desc_load(s->conn, NULL, table);
 	s->name = pm_strdup(s->table->label);
@@ -305,35 +295,28 @@ struct verify_source *verify_source_table(const char *conninfo, const char *tabl
 	return s;
 }
 
-static void sequence_checks(struct verify_source *s, verify_finding found, void *ctx)
+static void sequence_checks(struct verify_side *s, verify_finding found, void *ctx)
 {
 	const struct table_desc *t = s->table;
-	struct bytebuf sql = { 0 };
+	struct bytebuf sql = { 0 }, behind = { 0 };
 
 	for (size_t i = 0; i < t->ncolumns; i++) {
 		const struct table_column *c = &t->columns[i];
 		if (!c->sequence)
 			continue;
-		/* The next value is last_value + increment once called, else last_value (as pm-load reads it). */
-		sql.len = 0;
-		bytebuf_puts(&sql, "SELECT m::text, n::text FROM (SELECT max(");
-		db_append_ident(s->conn, &sql, c->name);
-		bytebuf_puts(&sql, ") AS m FROM ");
-		bytebuf_puts(&sql, t->qualified);
-		bytebuf_puts(&sql, ") x, (SELECT CASE WHEN s.is_called THEN s.last_value + p.seqincrement ELSE s.last_value END"
-				   " AS n FROM pg_catalog.pg_sequence p, ");
-		bytebuf_puts(&sql, c->sequence);
-		bytebuf_puts(&sql, " s WHERE p.seqrelid = $1::regclass) y WHERE m >= n");
+		sql_printf(&sql, s->conn, "SELECT b.m::text, b.n::text FROM (%s) b",
+			   sequence_behind_sql(&behind, s->conn, t->qualified, c->name, c->sequence));
 		const char *params[1] = { c->sequence };
 		PGresult *res = db_query(s->conn, "checking sequences", bytebuf_cstr(&sql), 1, params);
-		if (PQntuples(res) == 1) {
-			struct csv_field m = { PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), false };
-			struct csv_field n = { PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1), false };
+		if (db_rows(res) == 1) {
+			struct csv_field m = { db_value(res, 0, 0), strlen(db_value(res, 0, 0)), false };
+			struct csv_field n = { db_value(res, 0, 1), strlen(db_value(res, 0, 1)), false };
 			found(ctx, NULL, "sequence-behind", c->name, &m, &n);
 		}
-		PQclear(res);
+		db_clear(res);
 	}
 	bytebuf_free(&sql);
+	bytebuf_free(&behind);
 }
 
 static const char fk_sql[] =
@@ -345,7 +328,7 @@ static const char fk_sql[] =
 	" WHERE c.conrelid = $1::regclass AND c.contype = 'f' ORDER BY c.conname, c.oid, k.ord";
 
 /* One foreign key's orphans: rows whose columns [from, to) of fks are all set and match no row. */
-static void orphan_check(struct verify_source *s, PGresult *fks, int from, int to, verify_finding found, void *ctx)
+static void orphan_check(struct verify_side *s, PGresult *fks, int from, int to, verify_finding found, void *ctx)
 {
 	const struct table_desc *t = s->table;
 	struct bytebuf sql = { 0 }, columns = { 0 };
@@ -365,9 +348,9 @@ static void orphan_check(struct verify_source *s, PGresult *fks, int from, int t
 	bytebuf_puts(&sql, to - from > 1 ? "ROW(" : "");
 	for (int r = from; r < to; r++) {
 		bytebuf_puts(&sql, r > from ? ", t." : "t.");
-		db_append_ident(s->conn, &sql, PQgetvalue(fks, r, 2));
+		db_append_ident(s->conn, &sql, db_value(fks, r, 2));
 		bytebuf_puts(&columns, r > from ? "," : "");
-		bytebuf_puts(&columns, PQgetvalue(fks, r, 2));
+		bytebuf_puts(&columns, db_value(fks, r, 2));
 	}
 	bytebuf_puts(&sql, to - from > 1 ? ")::text FROM " : "::text FROM ");
 	bytebuf_puts(&sql, t->qualified);
@@ -379,18 +362,18 @@ static void orphan_check(struct verify_source *s, PGresult *fks, int from, int t
 					   s->key_names.items[i]);
 	}
 	bytebuf_puts(&sql, " WHERE NOT EXISTS (SELECT FROM ");
-	bytebuf_puts(&sql, PQgetvalue(fks, from, 1)); /* regclass text: quoted as needed */
+	bytebuf_puts(&sql, db_value(fks, from, 1)); /* regclass text: quoted as needed */
 	bytebuf_puts(&sql, " r WHERE true");
 	for (int r = from; r < to; r++) {
 		bytebuf_puts(&sql, " AND r.");
-		db_append_ident(s->conn, &sql, PQgetvalue(fks, r, 3));
+		db_append_ident(s->conn, &sql, db_value(fks, r, 3));
 		bytebuf_puts(&sql, " = t.");
-		db_append_ident(s->conn, &sql, PQgetvalue(fks, r, 2));
+		db_append_ident(s->conn, &sql, db_value(fks, r, 2));
 	}
 	bytebuf_puts(&sql, ")");
 	for (int r = from; r < to; r++) { /* MATCH SIMPLE: a NULL in the key checks nothing */
 		bytebuf_puts(&sql, " AND t.");
-		db_append_ident(s->conn, &sql, PQgetvalue(fks, r, 2));
+		db_append_ident(s->conn, &sql, db_value(fks, r, 2));
 		bytebuf_puts(&sql, " IS NOT NULL");
 	}
 	bytebuf_puts(&sql, " ORDER BY 1) TO STDOUT");
@@ -412,37 +395,37 @@ static void orphan_check(struct verify_source *s, PGresult *fks, int from, int t
 	bytebuf_free(&columns);
 }
 
-void verify_source_check_target(struct verify_source *s, verify_finding found, void *ctx)
+void verify_side_checks(struct verify_side *s, verify_finding found, void *ctx)
 {
 	if (!s->conn)
 		return;
 	sequence_checks(s, found, ctx);
 	const char *params[1] = { s->table->qualified };
 	PGresult *fks = db_query(s->conn, "looking up foreign keys", fk_sql, 1, params);
-	for (int from = 0, to; from < PQntuples(fks); from = to) {
-		for (to = from + 1; to < PQntuples(fks) && strcmp(PQgetvalue(fks, to, 0), PQgetvalue(fks, from, 0)) == 0;)
+	for (int from = 0, to; from < db_rows(fks); from = to) {
+		for (to = from + 1; to < db_rows(fks) && strcmp(db_value(fks, to, 0), db_value(fks, from, 0)) == 0;)
 			to++;
 		orphan_check(s, fks, from, to, found, ctx);
 	}
-	PQclear(fks);
+	db_clear(fks);
 }
 
-const char *verify_source_name(const struct verify_source *s)
+const char *verify_side_name(const struct verify_side *s)
 {
 	return s->name;
 }
 
-const struct csv_record *verify_source_header(const struct verify_source *s)
+const struct csv_record *verify_side_header(const struct verify_side *s)
 {
 	return s->header;
 }
 
-const struct record_key *verify_source_key(const struct verify_source *s)
+const struct record_key *verify_side_key(const struct verify_side *s)
 {
 	return &s->key;
 }
 
-const struct csv_record *verify_source_next(struct verify_source *s)
+const struct csv_record *verify_side_next(struct verify_side *s)
 {
 	size_t len;
 	char *row;
@@ -462,7 +445,7 @@ const struct csv_record *verify_source_next(struct verify_source *s)
 	return &s->record;
 }
 
-void verify_source_close(struct verify_source *s)
+void verify_side_close(struct verify_side *s)
 {
 	if (s->sorter) {
 		record_sorter_close(s->sorter);
