@@ -146,10 +146,17 @@ workdir_private() { # workdir
 workdir_databases() { # the databases file's lines, of workdir_identify's identities
 	printf 'source\t%s\ntarget\t%s\n' "$src_identity" "$dst_identity"
 }
-workdir_claim() { # workdir src dst: the run's files, for a WORKDIR that has none yet
-	run_id "$2" "$3" >"$1/run.id"
-	workdir_databases >"$1/databases"
-	plan_digest >"$1/plan.sha256"
+# file_put FILE TEXT: FILE holds TEXT and a line end, whole or not at all: a step killed while it
+# writes leaves the file as it was, never empty (the next step would take the WORKDIR for another
+# run's); exit 5 when it cannot be written.
+file_put() {
+	{ printf '%s\n' "$2" >"$1.partial" && mv -- "$1.partial" "$1"; } || die 5 "cannot write $1"
+}
+workdir_claim() { # workdir src dst: the run's files, for a WORKDIR that has none yet; run.id last,
+	# as a step takes a WORKDIR with run.id for claimed
+	file_put "$1/databases" "$(workdir_databases)"
+	file_put "$1/plan.sha256" "$(plan_digest)"
+	file_put "$1/run.id" "$(run_id "$2" "$3")"
 }
 # workdir_check WORKDIR SRC DST: exit 2 unless the WORKDIR is the run's between these databases,
 # under this plan.  One made by an earlier pm lacks databases or plan.sha256: it gets them now.
@@ -158,12 +165,12 @@ workdir_check() {
 	[[ -f $1/run.id && $(cat -- "$1/run.id") == "$(run_id "$2" "$3")" ]] ||
 		die 2 "$1 belongs to a run between other databases: give each run a WORKDIR of its own"
 	if [[ ! -f $1/plan.sha256 ]]; then
-		plan_digest >"$1/plan.sha256"
+		file_put "$1/plan.sha256" "$(plan_digest)"
 	elif [[ $(cat -- "$1/plan.sha256") != "$(plan_digest)" ]]; then
 		die 2 "$1 belongs to a run that followed another plan (the plan file or a mapping file differs): give the --plan it had"
 	fi
 	if [[ ! -f $1/databases ]]; then
-		workdir_databases >"$1/databases"
+		file_put "$1/databases" "$(workdir_databases)"
 		return 0
 	fi
 	for side in source target; do
@@ -430,8 +437,7 @@ django_check() {
 			die 2 "Django has not applied $app $before, which $m depends on (it makes the $app tables pm moves into): run \`python manage.py migrate $app $before\` first. Nothing done"
 	done
 	[[ -f $work/django.recorded ]] && return 0
-	{ printf '%s\n' "${replaced[@]}" >"$work/django.recorded.partial" && mv -- "$work/django.recorded.partial" "$work/django.recorded"; } ||
-		die 5 "cannot write $work/django.recorded"
+	file_put "$work/django.recorded" "$(printf '%s\n' "${replaced[@]}")"
 }
 # django_note WORKDIR: for a verified move with nothing to record, why (nothing when it had some).
 django_note() {
