@@ -2,10 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "child.h"
 #include "csv_record.h"
 #include "gzip_member.h"
 #include "stream_reader.h"
@@ -166,32 +166,15 @@ static void test_reader(void)
 	   "a member that starts inside a record is data: only a member's first record can repeat the header");
 }
 
+static void slurp_call(void *name)
+{
+	slurp(name);
+}
+
 /* Read name to the end in a child; its exit status, and what it printed in msg. */
 static int slurp_dies(const char *name, char *msg, size_t cap)
 {
-	int fds[2];
-	if (pipe(fds) != 0)
-		return -1;
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(fds[1], STDERR_FILENO);
-		slurp(name);
-		_exit(0);
-	}
-	close(fds[1]);
-	size_t n = 0;
-	ssize_t got;
-	while (n + 1 < cap && (got = read(fds[0], msg + n, cap - 1 - n)) > 0)
-		n += (size_t)got;
-	msg[n] = '\0';
-	close(fds[0]);
-	int status;
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return child_run(slurp_call, (void *)name, msg, cap);
 }
 
 /* Is csv, read as the file name, refused with exit 3 and "name: want" in the message? */
