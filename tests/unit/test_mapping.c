@@ -4,31 +4,11 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "fixture.h"
 #include "mapping.h"
 #include "pm_error.h"
 #include "pm_limits.h"
 #include "tap.h"
-
-static char dir[] = "/tmp/pm-unit-XXXXXX";
-
-static const char *path_of(const char *name)
-{
-	static char p[256];
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	return p;
-}
-
-static const char *write_map(const char *name, const char *text)
-{
-	const char *p = path_of(name);
-	FILE *f = fopen(p, "wb");
-	size_t len = strlen(text);
-	if (!f || fwrite(text, 1, len, f) != len || fclose(f) != 0) {
-		fprintf(stderr, "test_mapping: cannot write fixture %s\n", name);
-		exit(2);
-	}
-	return p;
-}
 
 static void load(void *path)
 {
@@ -39,7 +19,7 @@ static void load(void *path)
 static void refused(const char *text, int line, const char *message)
 {
 	char err[1024], want[512];
-	const char *p = write_map("bad.map", text);
+	const char *p = write_text("bad.map", text);
 	int status = child_run(load, (void *)p, err, sizeof err);
 	if (line > 0)
 		snprintf(want, sizeof want, "test_mapping: %s:%d: %s", p, line, message);
@@ -53,7 +33,7 @@ static void refused(const char *text, int line, const char *message)
 
 static void test_good(void)
 {
-	const char *p = write_map("good.map", "# a comment line\n"
+	const char *p = write_text("good.map", "# a comment line\n"
 					      "\n"
 					      "   \t  \n"
 					      "column id integer not-null   # the key\n"
@@ -95,7 +75,7 @@ static void test_good(void)
 	len += (size_t)snprintf(big + len, cap - len, "target t\n");
 	for (int i = 0; i < PM_MAX_COLUMNS; i++)
 		len += (size_t)snprintf(big + len, cap - len, "column c%d integer null\n", i);
-	m = mapping_load(write_map("max.map", big));
+	m = mapping_load(write_text("max.map", big));
 	ok(m->ncolumns == PM_MAX_COLUMNS && strcmp(m->columns[PM_MAX_COLUMNS - 1].name, "c1599") == 0,
 	   "%d columns, the limit, are read", PM_MAX_COLUMNS);
 	mapping_free(m);
@@ -104,7 +84,7 @@ static void test_good(void)
 	free(big);
 
 	/* Four checks, the most a column takes. */
-	m = mapping_load(write_map("words.map", "target t\n"
+	m = mapping_load(write_text("words.map", "target t\n"
 						"column x integer null warn ip-or-url warn ip-or-url reject ip-or-url reject ip-or-url\n"));
 	ok(m->columns[0].nchecks == 4, "four checks are the most a column takes");
 	mapping_free(m);
@@ -167,20 +147,17 @@ static void test_bad(void)
 	int status = child_run(load, (void *)path_of("no-such.map"), err, sizeof err);
 	ok(status == PM_EXIT_USAGE && strstr(err, "no-such.map: No such file or directory") != NULL,
 	   "a file that cannot be opened is exit 2 with the system's message");
-	status = child_run(load, dir, err, sizeof err);
+	status = child_run(load, fixture_dir, err, sizeof err);
 	ok(status == PM_EXIT_IO, "a directory fails while it is read: exit 5, not a crash (exit %d)", status);
 }
 
 int main(void)
 {
 	pm_set_progname("test_mapping");
-	if (!mkdtemp(dir))
+	if (!fixture_dir_make())
 		return 2;
 	test_good();
 	test_bad();
-	const char *names[] = { "good.map", "max.map", "words.map", "bad.map" };
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		unlink(path_of(names[i]));
-	rmdir(dir);
+	fixture_dir_remove();
 	return tap_done();
 }

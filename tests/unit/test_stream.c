@@ -7,33 +7,11 @@
 
 #include "child.h"
 #include "csv_record.h"
+#include "fixture.h"
 #include "gzip_member.h"
 #include "stream_reader.h"
 #include "stream_writer.h"
 #include "tap.h"
-
-static char dir[] = "/tmp/pm-unit-XXXXXX";
-
-static const char *path_of(const char *name)
-{
-	static char p[256];
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	return p;
-}
-
-/* A fixture that cannot be written leaves nothing to test: stop, and the run fails. */
-static void fixture_failed(const char *name)
-{
-	fprintf(stderr, "test_stream: cannot write fixture %s\n", name);
-	exit(2);
-}
-
-static void write_file(const char *name, const char *data, size_t len)
-{
-	FILE *f = fopen(path_of(name), "wb");
-	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0)
-		fixture_failed(name);
-}
 
 static void write_gzip_member(const char *name, const char *mode, const char *data)
 {
@@ -107,29 +85,6 @@ static void test_encode_copy_text(void)
 	ok(csv_record_decode_copy_text(row, strlen(row), d, 8) == 1 && strcmp(d[0].data, "\b\f\v") == 0,
 	   "COPY text: \\b \\f \\v");
 	free(row);
-}
-
-/* Read a whole stream back as one string: fields joined by | with NULL as <null>, records by ;. */
-static const char *slurp(const char *name)
-{
-	static struct bytebuf b;
-	struct stream_reader *r = stream_reader_open(path_of(name));
-	const struct csv_record *rec = stream_reader_header(r);
-
-	b.len = 0;
-	do {
-		for (size_t i = 0; i < rec->nfields; i++) {
-			if (i)
-				bytebuf_putc(&b, '|');
-			if (rec->fields[i].null)
-				bytebuf_puts(&b, "<null>");
-			else
-				bytebuf_append(&b, rec->fields[i].data, rec->fields[i].len);
-		}
-		bytebuf_putc(&b, ';');
-	} while ((rec = stream_reader_next(r)) != NULL);
-	stream_reader_close(r);
-	return bytebuf_cstr(&b);
 }
 
 static void test_reader(void)
@@ -395,7 +350,7 @@ static void test_peek(void)
 
 int main(void)
 {
-	if (!mkdtemp(dir))
+	if (!fixture_dir_make())
 		return 2;
 	test_encode();
 	test_encode_copy_text();
@@ -405,10 +360,7 @@ int main(void)
 	test_writer();
 	test_members();
 	test_split();
-	int rc = tap_done();
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		return 2;
-	return rc;
+	fixture_dir_remove();
+	bytebuf_free(&slurp_buf);
+	return tap_done();
 }
