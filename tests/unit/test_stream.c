@@ -2,38 +2,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "child.h"
 #include "csv_record.h"
+#include "fixture.h"
 #include "gzip_member.h"
 #include "stream_reader.h"
 #include "stream_writer.h"
 #include "tap.h"
-
-static char dir[] = "/tmp/pm-unit-XXXXXX";
-
-static const char *path_of(const char *name)
-{
-	static char p[256];
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	return p;
-}
-
-/* A fixture that cannot be written leaves nothing to test: stop, and the run fails. */
-static void fixture_failed(const char *name)
-{
-	fprintf(stderr, "test_stream: cannot write fixture %s\n", name);
-	exit(2);
-}
-
-static void write_file(const char *name, const char *data, size_t len)
-{
-	FILE *f = fopen(path_of(name), "wb");
-	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0)
-		fixture_failed(name);
-}
 
 static void write_gzip_member(const char *name, const char *mode, const char *data)
 {
@@ -109,29 +87,6 @@ static void test_encode_copy_text(void)
 	free(row);
 }
 
-/* Read a whole stream back as one string: fields joined by | with NULL as <null>, records by ;. */
-static const char *slurp(const char *name)
-{
-	static struct bytebuf b;
-	struct stream_reader *r = stream_reader_open(path_of(name));
-	const struct csv_record *rec = stream_reader_header(r);
-
-	b.len = 0;
-	do {
-		for (size_t i = 0; i < rec->nfields; i++) {
-			if (i)
-				bytebuf_putc(&b, '|');
-			if (rec->fields[i].null)
-				bytebuf_puts(&b, "<null>");
-			else
-				bytebuf_append(&b, rec->fields[i].data, rec->fields[i].len);
-		}
-		bytebuf_putc(&b, ';');
-	} while ((rec = stream_reader_next(r)) != NULL);
-	stream_reader_close(r);
-	return bytebuf_cstr(&b);
-}
-
 static void test_reader(void)
 {
 	const char *csv = "a,b\n1,\n\"\",x\n\" q \"\"x\"\" \",\"l1\r\nl2\"\n sp , \n";
@@ -166,32 +121,15 @@ static void test_reader(void)
 	   "a member that starts inside a record is data: only a member's first record can repeat the header");
 }
 
+static void slurp_call(void *name)
+{
+	slurp(name);
+}
+
 /* Read name to the end in a child; its exit status, and what it printed in msg. */
 static int slurp_dies(const char *name, char *msg, size_t cap)
 {
-	int fds[2];
-	if (pipe(fds) != 0)
-		return -1;
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(fds[1], STDERR_FILENO);
-		slurp(name);
-		_exit(0);
-	}
-	close(fds[1]);
-	size_t n = 0;
-	ssize_t got;
-	while (n + 1 < cap && (got = read(fds[0], msg + n, cap - 1 - n)) > 0)
-		n += (size_t)got;
-	msg[n] = '\0';
-	close(fds[0]);
-	int status;
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return child_run(slurp_call, (void *)name, msg, cap);
 }
 
 /* Is csv, read as the file name, refused with exit 3 and "name: want" in the message? */
@@ -412,7 +350,7 @@ static void test_peek(void)
 
 int main(void)
 {
-	if (!mkdtemp(dir))
+	if (!fixture_dir_make())
 		return 2;
 	test_encode();
 	test_encode_copy_text();
@@ -422,10 +360,7 @@ int main(void)
 	test_writer();
 	test_members();
 	test_split();
-	int rc = tap_done();
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		return 2;
-	return rc;
+	fixture_dir_remove();
+	bytebuf_free(&slurp_buf);
+	return tap_done();
 }
