@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "compat_sql.h"
+#include "keymap_table.h"
 #include "pm_error.h"
 
 struct compat_reference compat_reference_parse(const struct plan *p, const char *arg)
@@ -245,13 +246,13 @@ static void install_new_ids_trigger(FILE *out, const struct plan_move *mv, const
 	put_trigger_start(out, mv, name, declare);
 	fprintf(out,
 		"    IF TG_OP = 'DELETE' THEN\n"
-		"        DELETE FROM pm.keymap_%s WHERE %s = OLD.%s RETURNING %s INTO %s;\n"
+		"        DELETE FROM " KEYMAP_TABLE_FMT " WHERE %s = OLD.%s RETURNING %s INTO %s;\n"
 		"        DELETE FROM public.%s WHERE %s = %s;\n"
 		"    ELSIF TG_OP = 'INSERT' THEN\n"
 		"        %s := pm.compat_next_id('public.%s', '%s');\n"
-		"        INSERT INTO pm.keymap_%s (%s, %s) VALUES (NEW.%s, %s) ON CONFLICT DO NOTHING;\n"
+		"        INSERT INTO " KEYMAP_TABLE_FMT " (%s, %s) VALUES (NEW.%s, %s) ON CONFLICT DO NOTHING;\n"
 		"        IF NOT FOUND THEN\n"
-		"            PERFORM pm.compat_refuse_conflict('%s', NEW.%s, 'pm.keymap_%s', '%s', NEW.%s);\n"
+		"            PERFORM pm.compat_refuse_conflict('%s', NEW.%s, '" KEYMAP_TABLE_FMT "', '%s', NEW.%s);\n"
 		"        END IF;\n",
 		km, mine, k, theirs, var, to, k, var, var, to, k, km, mine, theirs, k, var, written_table(mv, w), k, km,
 		mine, k);
@@ -281,7 +282,7 @@ static void install_new_ids(FILE *out, const struct plan_move *mv, const struct 
 
 	fprintf(out,
 		"-- As pm-load --new-ids %s --keymap %s makes it.\n"
-		"CREATE TABLE IF NOT EXISTS pm.keymap_%s (old_key bigint PRIMARY KEY, new_key bigint NOT NULL UNIQUE);\n\n",
+		"CREATE TABLE IF NOT EXISTS " KEYMAP_TABLE_FMT " (old_key bigint PRIMARY KEY, new_key bigint NOT NULL UNIQUE);\n\n",
 		k, km, km);
 	fprintf(out,
 		"-- The new key of old key $1 of %s; a row no move has reached yet is moved now (its row as\n"
@@ -291,16 +292,16 @@ static void install_new_ids(FILE *out, const struct plan_move *mv, const struct 
 		"DECLARE\n"
 		"    \"newKey\" bigint;\n"
 		"BEGIN\n"
-		"    SELECT new_key INTO \"newKey\" FROM pm.keymap_%s WHERE old_key = $1;\n"
+		"    SELECT new_key INTO \"newKey\" FROM " KEYMAP_TABLE_FMT " WHERE old_key = $1;\n"
 		"    IF FOUND THEN\n"
 		"        RETURN \"newKey\";\n"
 		"    END IF;\n"
 		"    -- Two writers may move the same row at once: the second waits for the first, then uses its key.\n"
-		"    INSERT INTO pm.keymap_%s (old_key, new_key) VALUES ($1, pm.compat_next_id('public.%s', '%s'))\n"
+		"    INSERT INTO " KEYMAP_TABLE_FMT " (old_key, new_key) VALUES ($1, pm.compat_next_id('public.%s', '%s'))\n"
 		"        ON CONFLICT (old_key) DO NOTHING\n"
 		"        RETURNING new_key INTO \"newKey\";\n"
 		"    IF \"newKey\" IS NULL THEN\n"
-		"        SELECT new_key INTO STRICT \"newKey\" FROM pm.keymap_%s WHERE old_key = $1;\n"
+		"        SELECT new_key INTO STRICT \"newKey\" FROM " KEYMAP_TABLE_FMT " WHERE old_key = $1;\n"
 		"    ELSE\n",
 		src, km, km, km, tgt, k, km);
 	put_insert_from(out, mv, FORWARD, "\"newKey\"");
@@ -318,18 +319,18 @@ static void install_new_ids(FILE *out, const struct plan_move *mv, const struct 
 		"DECLARE\n"
 		"    \"oldKey\" bigint;\n"
 		"BEGIN\n"
-		"    SELECT old_key INTO \"oldKey\" FROM pm.keymap_%s WHERE new_key = $1;\n"
+		"    SELECT old_key INTO \"oldKey\" FROM " KEYMAP_TABLE_FMT " WHERE new_key = $1;\n"
 		"    IF FOUND THEN\n"
 		"        RETURN \"oldKey\";\n"
 		"    END IF;\n"
 		"    IF NOT EXISTS (SELECT FROM public.%s WHERE %s = $1) THEN\n"
 		"        PERFORM pm.compat_refuse_dangling('public.%s', '%s', $1);\n"
 		"    END IF;\n"
-		"    INSERT INTO pm.keymap_%s (old_key, new_key) VALUES (pm.compat_next_id('public.%s', '%s'), $1)\n"
+		"    INSERT INTO " KEYMAP_TABLE_FMT " (old_key, new_key) VALUES (pm.compat_next_id('public.%s', '%s'), $1)\n"
 		"        ON CONFLICT (new_key) DO NOTHING\n"
 		"        RETURNING old_key INTO \"oldKey\";\n"
 		"    IF \"oldKey\" IS NULL THEN\n"
-		"        SELECT old_key INTO STRICT \"oldKey\" FROM pm.keymap_%s WHERE new_key = $1;\n"
+		"        SELECT old_key INTO STRICT \"oldKey\" FROM " KEYMAP_TABLE_FMT " WHERE new_key = $1;\n"
 		"    ELSE\n",
 		tgt, km, km, tgt, k, tgt, k, km, src, k, km);
 	put_insert_from(out, mv, BACK, "\"oldKey\"");
@@ -459,9 +460,9 @@ void compat_sql_remove(const struct plan *p, FILE *out)
 			"DO $$\n"
 			"BEGIN\n"
 			"    -- Nested: plpgsql may plan the whole condition before it knows the table is there.\n"
-			"    IF to_regclass('pm.keymap_%s') IS NOT NULL THEN\n"
-			"        IF NOT EXISTS (SELECT FROM pm.keymap_%s) THEN\n"
-			"            DROP TABLE pm.keymap_%s;\n"
+			"    IF to_regclass('" KEYMAP_TABLE_FMT "') IS NOT NULL THEN\n"
+			"        IF NOT EXISTS (SELECT FROM " KEYMAP_TABLE_FMT ") THEN\n"
+			"            DROP TABLE " KEYMAP_TABLE_FMT ";\n"
 			"        END IF;\n"
 			"    END IF;\n"
 			"END $$;\n",

@@ -12,6 +12,9 @@
 
 #define KEYMAP_SCHEMA "pm"
 #define KEYMAP_TABLE_PREFIX "keymap_"
+/* pm.keymap_NAME in SQL that pm generates as text (the compatibility layer), NAME a plain name
+ * the plan checked: a printf format for it. */
+#define KEYMAP_TABLE_FMT KEYMAP_SCHEMA "." KEYMAP_TABLE_PREFIX "%s"
 
 /* keymap_NAME must be a whole PostgreSQL name (NAMEDATALEN 64: 63 bytes), or the server would
  * cut it and two maps could collide. */
