@@ -1,9 +1,10 @@
 /*
  * record_key: the key columns of a record, and the one order pm-verify sorts and
  * merges in.  Per key column: NULL first, then values that are whole numbers in
- * numeric order, then every other value in byte order.  It is a total order over
- * any text, so streams sorted here merge exactly; and for integer columns it is
- * PostgreSQL's own "ORDER BY col NULLS FIRST", so the server can sort for us.
+ * numeric order, then every other value in byte order.  Any two texts compare, so
+ * streams sorted here merge exactly; texts that read as the same int8 (007, +7 and 7)
+ * compare equal, which for integer columns is what they are.  For integer columns it
+ * is PostgreSQL's own "ORDER BY col NULLS FIRST", so the server can sort for us.
  */
 #ifndef PM_RECORD_KEY_H
 #define PM_RECORD_KEY_H
