@@ -5,6 +5,7 @@
 
 #include "pm_error.h"
 #include "plan.h"
+#include "pm_limits.h"
 #include "text_line.h"
 
 /*
@@ -144,7 +145,8 @@ static void parse_move(const struct text_line *l, struct plan *p)
 
 	mv.name = word_dup(l, i++, "move needs a name");
 	if (!plain_name(mv.name) || strlen(mv.name) > PLAN_NAME_MAX)
-		text_line_bad(l, "a move's name must be a plain name (a-z, 0-9, _) of at most 52 bytes:", mv.name);
+		text_line_bad(l, "a move's name must be a plain name (a-z, 0-9, _) of at most " PM_STRINGIFY(PLAN_NAME_MAX)
+			      " bytes:", mv.name);
 	if (reserved_name(mv.name))
 		text_line_bad(l, "a move cannot take the name of a pipeline's own stage:", mv.name);
 	if (plan_find(p, mv.name))
@@ -165,7 +167,8 @@ static void parse_move(const struct text_line *l, struct plan *p)
 			text_line_bad(l, "expected keymap NAME after new-ids, not", l->words[i - 1]);
 		mv.keymap = word_dup(l, i++, "keymap needs a name");
 		if (!plain_name(mv.keymap) || strlen(mv.keymap) > PLAN_NAME_MAX)
-			text_line_bad(l, "a key map's name must be a plain name (a-z, 0-9, _) of at most 52 bytes:", mv.keymap);
+			text_line_bad(l, "a key map's name must be a plain name (a-z, 0-9, _) of at most "
+				      PM_STRINGIFY(PLAN_NAME_MAX) " bytes:", mv.keymap);
 		if (recorder(p, p->nmoves, mv.keymap))
 			text_line_bad(l, "a second move records the key map", mv.keymap);
 	} else if (strcmp(ids, "kept-ids") != 0) {
