@@ -1,6 +1,5 @@
 /* pm-mark-nulls: a pm stream with each NULL written as a marker, for readers that cannot tell NULL from "". */
 #include <getopt.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "null_marker.h"

@@ -20,6 +20,15 @@ teardown() {
 	psql -X -q -c "DROP ROLE IF EXISTS ${PGDATABASE}_reader" 2>/dev/null || true
 }
 
+# refused STATUS MESSAGE COMMAND...: COMMAND exits STATUS, its stderr exactly MESSAGE.
+refused() {
+	local want_status=$1 want=$2
+	shift 2
+	run --separate-stderr "$@"
+	assert_equal "$status" "$want_status"
+	assert_equal "$stderr" "$want"
+}
+
 # Everything a database holds, structure and rows: a failed start changes none of it.
 db_state() {
 	# (pg_dump's \restrict lines hold a key of their own each run.)
@@ -36,27 +45,21 @@ assert_unchanged() {
 	for side in SRC DST; do
 		args=(-s "$nosuch" -t "dbname=$empty")
 		[[ $side == SRC ]] || args=(-s "$db" -t "$nosuch")
-		run --separate-stderr "$pm" migrate "${args[@]}" -w "work-$side"
-		assert_equal "$status" 4
-		assert_equal "$stderr" "migrate: cannot connect to $side: database \"nosuch_$PGDATABASE\" does not exist"
+		refused 4 "migrate: cannot connect to $side: database \"nosuch_$PGDATABASE\" does not exist" "$pm" migrate "${args[@]}" -w "work-$side"
 		[ ! -e "work-$side/backup.source.dump" ]
 	done
 	assert_unchanged
 }
 
 @test "migrate: a SRC without the plan's tables is a sentence naming the table, not pg_dump's SQL, exit 2" {
-	run --separate-stderr "$pm" migrate -s "dbname=$empty" -t "$db" -w work
-	assert_equal "$status" 2
-	assert_equal "$stderr" "migrate: no table public.portal_profile in SRC: the plan's move profiles reads it (another SRC, or another --plan?); nothing done"
+	refused 2 "migrate: no table public.portal_profile in SRC: the plan's move profiles reads it (another SRC, or another --plan?); nothing done" "$pm" migrate -s "dbname=$empty" -t "$db" -w work
 	[ ! -e work/backup.source.dump ]
 	assert_unchanged
 }
 
 @test "a WORKDIR that cannot be made is said once, by the pipeline, with the reason, exit 5" {
 	for name in migrate staged verify; do
-		run --separate-stderr "$pm" "$name" -s "$db" -t "$db" -w "$BATS_TEST_TMPDIR/no/such/work"
-		assert_equal "$status" 5
-		assert_equal "$stderr" "$name: cannot create $BATS_TEST_TMPDIR/no/such/work: No such file or directory"
+		refused 5 "$name: cannot create $BATS_TEST_TMPDIR/no/such/work: No such file or directory" "$pm" "$name" -s "$db" -t "$db" -w "$BATS_TEST_TMPDIR/no/such/work"
 	done
 	assert_unchanged
 }
@@ -80,43 +83,31 @@ permission denied for table portal_profile"
 }
 
 @test "verify: a SRC that does not exist is one line, not one per move, exit 4" {
-	run --separate-stderr "$pm" verify -s "dbname=nosuch_$PGDATABASE" -t "$db"
-	assert_equal "$status" 4
-	assert_equal "$stderr" "verify: cannot connect to SRC: database \"nosuch_$PGDATABASE\" does not exist"
+	refused 4 "verify: cannot connect to SRC: database \"nosuch_$PGDATABASE\" does not exist" "$pm" verify -s "dbname=nosuch_$PGDATABASE" -t "$db"
 	assert_unchanged
 }
 
 @test "verify: a DST without the plan's targets names the table, exit 2" {
-	run --separate-stderr "$pm" verify -s "$db" -t "dbname=$empty"
-	assert_equal "$status" 2
-	assert_equal "$stderr" "verify: no table public.accounts_profile in DST: create the new tables first (Django's migrate); nothing done"
+	refused 2 "verify: no table public.accounts_profile in DST: create the new tables first (Django's migrate); nothing done" "$pm" verify -s "$db" -t "dbname=$empty"
 	assert_unchanged
 }
 
 @test "staged: a SRC that does not exist, or lacks the plan's tables, is one line, and nothing is done" {
-	run --separate-stderr "$pm" staged -s "dbname=nosuch_$PGDATABASE" -t "$db" -w work
-	assert_equal "$status" 4
-	assert_equal "$stderr" "staged: cannot connect to SRC: database \"nosuch_$PGDATABASE\" does not exist"
-	run --separate-stderr "$pm" staged -s "dbname=$empty" -t "$db" -w work2
-	assert_equal "$status" 2
-	assert_equal "$stderr" "staged: no table public.portal_profile in SRC: the plan's move profiles reads it (another SRC, or another --plan?); nothing done"
+	refused 4 "staged: cannot connect to SRC: database \"nosuch_$PGDATABASE\" does not exist" "$pm" staged -s "dbname=nosuch_$PGDATABASE" -t "$db" -w work
+	refused 2 "staged: no table public.portal_profile in SRC: the plan's move profiles reads it (another SRC, or another --plan?); nothing done" "$pm" staged -s "dbname=$empty" -t "$db" -w work2
 	[ ! -e work2/backup.source.dump ]
 	assert_unchanged
 }
 
 @test "compat: a database that does not exist is one line, exit 4" {
 	for action in install remove; do
-		run --separate-stderr "$pm" compat "$action" -d "dbname=nosuch_$PGDATABASE"
-		assert_equal "$status" 4
-		assert_equal "$stderr" "compat: cannot connect to the database: database \"nosuch_$PGDATABASE\" does not exist"
+		refused 4 "compat: cannot connect to the database: database \"nosuch_$PGDATABASE\" does not exist" "$pm" compat "$action" -d "dbname=nosuch_$PGDATABASE"
 	done
 	assert_unchanged
 }
 
 @test "rollback: a WORKDIR that is not one is one line, exit 2" {
-	run --separate-stderr "$pm" rollback -s "$db" -t "$db" -w "$BATS_TEST_TMPDIR/nowork"
-	assert_equal "$status" 2
-	assert_equal "$stderr" "rollback: $BATS_TEST_TMPDIR/nowork: no such directory"
+	refused 2 "rollback: $BATS_TEST_TMPDIR/nowork: no such directory" "$pm" rollback -s "$db" -t "$db" -w "$BATS_TEST_TMPDIR/nowork"
 	assert_unchanged
 }
 
