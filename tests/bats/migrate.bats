@@ -190,20 +190,25 @@ target_digest() {
 	for bad in 0 65 100 -1 x 2x '' ' 2'; do
 		run -2 migrate --jobs "$bad"
 		assert_line "migrate: --jobs: \"$bad\" is not a number from 1 to 64"
-		assert_line 'usage: pipelines/migrate -s SRC -t DST -w WORKDIR [--max-rejects N] [--jobs N] [--backup-level N] [--plan FILE]'
+		assert_line 'usage: pipelines/migrate -s SRC -t DST -w WORKDIR [--max-rejects N] [--jobs N] [--backup-level N] [--stream-level N] [--plan FILE]'
 	done
 	run -2 migrate --jobs
 	assert_line 'migrate: --jobs: "" is not a number from 1 to 64'
 	[ ! -e work ]
 }
 
-@test "the source backup is uncompressed unless --backup-level says otherwise; a bad level is refused, nothing done" {
+# refuses_levels OPTION: anything but one digit is a usage error, and nothing is done.
+refuses_levels() {
 	for bad in 10 -1 x '' ' 1'; do
-		run -2 migrate --backup-level "$bad"
-		assert_line "migrate: --backup-level: \"$bad\" is not a level from 0 to 9"
-		assert_line 'usage: pipelines/migrate -s SRC -t DST -w WORKDIR [--max-rejects N] [--jobs N] [--backup-level N] [--plan FILE]'
+		run -2 migrate "$1" "$bad"
+		assert_line "migrate: $1: \"$bad\" is not a level from 0 to 9"
+		assert_line 'usage: pipelines/migrate -s SRC -t DST -w WORKDIR [--max-rejects N] [--jobs N] [--backup-level N] [--stream-level N] [--plan FILE]'
 	done
 	[ ! -e work ]
+}
+
+@test "the source backup is uncompressed unless --backup-level says otherwise; a bad level is refused, nothing done" {
+	refuses_levels --backup-level
 	run -0 migrate
 	assert_line 'verification: no differences'
 	run -0 pg_restore -l work/backup.source.dump
@@ -217,6 +222,38 @@ target_digest() {
 	run -0 pg_restore -l work/backup.source.dump
 	assert_line --regexp '^; +Compression: 6$'
 	(( $(stat -c %s work/backup.source.dump) < plain / 2 ))
+}
+
+@test "the moves' streams are stored (gzip level 0) unless --stream-level says otherwise; a bad level is refused, nothing done" {
+	refuses_levels --stream-level
+	run -0 migrate
+	assert_line 'verification: no differences'
+	# Stored: the file a little larger than the CSV it holds.
+	local name f c u stored=() csv=()
+	for name in profiles printers; do
+		for f in "work/$name.extract.csv.gz" "work/$name.csv.gz"; do
+			gzip -t "$f"
+			c=$(stat -c %s "$f") u=$(zcat "$f" | wc -c)
+			(( c > u ))
+			stored+=("$c")
+			csv+=("$(zcat "$f" | sha256sum)")
+		done
+	done
+	# The same new ids again: the sequences restart too.
+	sql 'TRUNCATE printers_printer, accounts_profile RESTART IDENTITY; DROP SCHEMA pm CASCADE' 2>/dev/null
+	rm -rf work
+	run -0 migrate --stream-level 6
+	assert_line 'verification: no differences'
+	local i=0
+	for name in profiles printers; do
+		for f in "work/$name.extract.csv.gz" "work/$name.csv.gz"; do
+			c=$(stat -c %s "$f")
+			(( c < stored[i] / 2 ))
+			# The same CSV either way: only the framing differs.
+			[ "$(zcat "$f" | sha256sum)" = "${csv[i]}" ]
+			i=$((i + 1))
+		done
+	done
 }
 
 @test "a load the target refuses is named as the cause, with its status and message; nothing upstream is blamed" {
