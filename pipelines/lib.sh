@@ -354,9 +354,8 @@ backup() {
 	# The source: the dump and the digest read one exported snapshot, so the digest is exactly the
 	# dump's content (rollback checks a restore against it), and they run side by side, the digest
 	# hashing rows in the server.  For migrate the site is down while this runs, and pg_dump
-	# compresses on one core: by default (-Z0) the dump only copies (the portal's 1M + 5M rows: 4.0 s against
-	# 7.6 s at -Z1, 15.2 s at pg_dump's default) for a file 2.5 times -Z1's; --backup-level N
-	# trades time for size.
+	# compresses on one core: by default (-Z0) the dump only copies, for a larger file;
+	# --backup-level N trades time for size (the figures: the README's benchmark).
 	snapshot_open "$src" || return 4
 	mapfile -t args < <(plan_dump_sources)
 	pg_dump -d "$src" -Fc -Z"$backup_level" --snapshot="$snapshot" "${args[@]}" -f "$work/backup.source.dump.partial" &
