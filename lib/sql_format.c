@@ -41,6 +41,7 @@ void sql_vappendf(struct bytebuf *buf, PGconn *conn, const char *fmt, va_list ap
 		case 'L': db_append_literal(conn, buf, va_arg(ap, const char *)); break;
 		case 's': bytebuf_puts(buf, va_arg(ap, const char *)); break;
 		case 'd': append_number(buf, "%d", va_arg(ap, int)); break;
+		case 'u': append_number(buf, "%u", va_arg(ap, unsigned)); break;
 		case '%': bytebuf_putc(buf, '%'); break;
 		case 'N': {
 			const char *prefix = va_arg(ap, const char *);
@@ -54,10 +55,13 @@ void sql_vappendf(struct bytebuf *buf, PGconn *conn, const char *fmt, va_list ap
 			append_number(buf, "%zu", va_arg(ap, size_t));
 			break;
 		case 'l':
-			if (p[0] != 'l' || p[1] != 'u')
+			if (p[0] != 'l' || (p[1] != 'u' && p[1] != 'd'))
 				bad_directive(fmt, pct);
+			if (p[1] == 'u')
+				append_number(buf, "%llu", va_arg(ap, unsigned long long));
+			else
+				append_number(buf, "%lld", va_arg(ap, long long));
 			p += 2;
-			append_number(buf, "%llu", va_arg(ap, unsigned long long));
 			break;
 		default: bad_directive(fmt, pct);
 		}

@@ -10,7 +10,8 @@
  *       comma-separated, each after prefix ("s.", "EXCLUDED.")
  *   %s  const char *: trusted SQL text as it is (an escaped name built before, a type
  *       name from format_type, regclass text, a fragment built by the caller)
- *   %d  int    %zu  size_t    %llu  unsigned long long    %%  a percent sign
+ *   %d  int    %u  unsigned    %zu  size_t    %lld  long long    %llu  unsigned long long
+ *   %%  a percent sign
  *
  * Any other directive is a bug in the caller: it aborts.
  */

@@ -1,21 +1,19 @@
 #include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libdeflate.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "gzip_member.h"
 #include "name_index.h"
 #include "pm_error.h"
 #include "pm_limits.h"
+#include "stream_input.h"
 #include "stream_reader.h"
 
-/* Both hold a whole member of pm's own (gzip_member.h), its deflate data and its CSV. */
-#define RAW_CAP GZIP_MEMBER_MAX_SIZE
+/* The arena starts large enough for the records of one piece of input (a member of pm's own). */
 #define CHUNK GZIP_MEMBER_MAX_SIZE
 
 struct slot {
@@ -26,25 +24,14 @@ struct slot {
 
 struct stream_reader {
 	char *name;
-	int fd;
+	struct stream_input *input; /* the CSV bytes, inflated when gzip */
 	struct csv_parser parser;
-	unsigned char *raw;   /* bytes as read: gzip, or plain CSV */
-	unsigned char *chunk; /* CSV bytes for the parser */
 	bool at_eof;
 	uint64_t bytes;
 	bool started; /* CSV bytes have been parsed: a byte-order mark is looked for only before */
 
-	/* gzip is inflated member by member, so that junk after the last member and the
-	 * boundaries between members are seen (gzread hides both).  pm's own members are
-	 * taken whole and inflated by libdeflate; any other by zlib's streaming inflate. */
-	bool gzip;
-	bool in_member; /* zlib is inflating a member */
-	bool raw_eof;
-	z_stream z;     /* next_in and avail_in track the raw bytes, whichever path reads them */
-	struct libdeflate_decompressor *fast;
-	uint64_t members;
+	/* A gzip member that begins between two records may be a whole stream appended, header first. */
 	bool between_records; /* the last member ended between two records */
-	bool more_due;        /* the last member was pm's own and said that more follow */
 	bool member_start;    /* the next record is the first of a member that starts a stream */
 
 	/* Records parsed from the current chunk: field bytes, slots, record boundaries. */
@@ -208,138 +195,6 @@ static void compact(struct stream_reader *r)
 	r->rec_first[0] = 0;
 }
 
-/* Read more raw input after the keep bytes at the front of raw; false at the end of input. */
-static bool read_raw(struct stream_reader *r, size_t keep)
-{
-	ssize_t n;
-
-	do
-		n = read(r->fd, r->raw + keep, RAW_CAP - keep);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		pm_die(PM_EXIT_IO, "%s: read error: %s", r->name, strerror(errno));
-	r->z.next_in = r->raw;
-	r->z.avail_in = (uInt)(keep + (size_t)n);
-	if (n == 0)
-		r->raw_eof = true;
-	return n > 0;
-}
-
-/* Have at least want raw bytes (want <= RAW_CAP) unread, unless the input ends first; returns how many. */
-static size_t ensure_raw(struct stream_reader *r, size_t want)
-{
-	if (r->z.avail_in < want) {
-		memmove(r->raw, r->z.next_in, r->z.avail_in);
-		r->z.next_in = r->raw;
-		while (r->z.avail_in < want && !r->raw_eof)
-			read_raw(r, r->z.avail_in);
-	}
-	return r->z.avail_in;
-}
-
-static _Noreturn void die_corrupt(struct stream_reader *r, const char *why)
-{
-	char what[160];
-
-	snprintf(what, sizeof what, "corrupt gzip data (%s)", why);
-	die_at(r, PM_EXIT_DATA, what);
-}
-
-/* Inflate into chunk, stopping at the end of a member; returns the bytes made, 0 at the end. */
-static size_t inflate_some(struct stream_reader *r)
-{
-	r->z.next_out = r->chunk;
-	r->z.avail_out = CHUNK;
-	while (r->z.avail_out > 0) {
-		if (r->z.avail_in == 0 && !r->raw_eof)
-			read_raw(r, 0);
-		if (r->z.avail_in == 0)
-			die_at(r, PM_EXIT_DATA, "truncated stream (unexpected end of gzip data)");
-		int rc = inflate(&r->z, Z_NO_FLUSH);
-		if (rc == Z_STREAM_END) {
-			r->in_member = false;
-			r->members++;
-			break;
-		}
-		if (rc == Z_DATA_ERROR)
-			die_corrupt(r, r->z.msg ? r->z.msg : "bad data");
-		if (rc == Z_MEM_ERROR)
-			pm_die(PM_EXIT_IO, "out of memory (gzip)");
-		if (rc != Z_OK && rc != Z_BUF_ERROR)
-			die_at(r, PM_EXIT_DATA, "corrupt gzip data");
-	}
-	return CHUNK - r->z.avail_out;
-}
-
-/* Inflate a whole member of pm's own, size bytes, all in raw, into chunk; returns the bytes made. */
-static size_t inflate_member(struct stream_reader *r, uint32_t size)
-{
-	const unsigned char *m = r->z.next_in;
-	uint32_t crc = gzip_get32(m + size - 8), isize = gzip_get32(m + size - 4);
-	size_t deflated = size - GZIP_MEMBER_HEADER - GZIP_MEMBER_TRAILER, used;
-
-	/* Given the exact size, libdeflate fails on data that inflates to more or to less. */
-	enum libdeflate_result rc =
-		libdeflate_deflate_decompress_ex(r->fast, m + GZIP_MEMBER_HEADER, deflated, r->chunk, isize, &used, NULL);
-	if (rc != LIBDEFLATE_SUCCESS)
-		die_corrupt(r, rc == LIBDEFLATE_BAD_DATA ? "invalid deflate data" : "wrong length");
-	if (used != deflated)
-		die_corrupt(r, "member size does not match its data");
-	if (libdeflate_crc32(0, r->chunk, isize) != crc)
-		die_corrupt(r, "incorrect data check");
-	r->z.next_in += size;
-	r->z.avail_in -= size;
-	r->members++;
-	return isize;
-}
-
-/* The next CSV bytes of a gzip stream, into chunk; 0 at the end of the input. */
-static size_t gzip_next(struct stream_reader *r)
-{
-	struct gzip_member_info info;
-
-	if (r->in_member)
-		return inflate_some(r);
-	size_t n = ensure_raw(r, GZIP_MEMBER_HEADER);
-	if (n == 0 && r->more_due)
-		die_at(r, PM_EXIT_DATA, "truncated stream (it ends before its last gzip member)");
-	if (n == 0)
-		return 0;
-	if (n < 2 || r->z.next_in[0] != 0x1f || r->z.next_in[1] != 0x8b)
-		die_at(r, PM_EXIT_DATA, "junk after the end of the gzip data");
-	bool ours = gzip_member_peek(r->z.next_in, n, &info);
-	if (r->more_due && !(ours && info.continues))
-		die_at(r, PM_EXIT_DATA, "truncated stream (another stream follows before its last gzip member)");
-	r->more_due = ours && info.more;
-	r->member_start = r->members > 0 && r->between_records && !(ours && info.continues);
-	if (ours && info.size >= GZIP_MEMBER_HEADER + GZIP_MEMBER_TRAILER && info.size <= RAW_CAP) {
-		if (ensure_raw(r, info.size) < info.size)
-			die_at(r, PM_EXIT_DATA, "truncated stream (unexpected end of gzip data)");
-		/* Larger members than pm writes take zlib's path, as members of other writers do. */
-		if (gzip_get32(r->z.next_in + info.size - 4) <= CHUNK)
-			return inflate_member(r, info.size);
-	}
-	if (inflateReset(&r->z) != Z_OK)
-		pm_die(PM_EXIT_IO, "%s: cannot reset the gzip reader", r->name);
-	r->in_member = true;
-	return inflate_some(r);
-}
-
-/* The next piece of CSV: inflated, or the raw bytes of a plain stream. */
-static size_t next_bytes(struct stream_reader *r, const unsigned char **p)
-{
-	if (r->gzip) {
-		*p = r->chunk;
-		return gzip_next(r);
-	}
-	if (r->z.avail_in == 0 && !r->raw_eof)
-		read_raw(r, 0);
-	size_t n = r->z.avail_in;
-	*p = r->raw;
-	r->z.avail_in = 0;
-	return n;
-}
-
 /* libcsv has begun no record (pstate 0 is its ROW_NOT_BEGUN), and no part of one is queued here. */
 static bool at_boundary(const struct stream_reader *r)
 {
@@ -412,15 +267,20 @@ static bool fill(struct stream_reader *r)
 	while (r->nrecs == 0) {
 		if (r->at_eof)
 			return false;
-		const unsigned char *p;
-		uint64_t members = r->members;
-		size_t n = next_bytes(r, &p);
-		if (n == 0 && !r->in_member && members == r->members) {
+		struct stream_piece piece;
+		enum stream_input_result got = stream_input_next(r->input, &piece);
+		if (got == STREAM_INPUT_BAD)
+			die_at(r, PM_EXIT_DATA, stream_input_error(r->input));
+		if (got == STREAM_INPUT_END) {
 			r->at_eof = true;
 			if (csv_fini(&r->parser, on_field, on_record, r) != 0)
 				die_at(r, PM_EXIT_DATA, "malformed CSV: unterminated quoted field");
 			continue;
 		}
+		if (piece.begins_member)
+			r->member_start = piece.may_start_stream && r->between_records;
+		const unsigned char *p = piece.data;
+		size_t n = piece.len;
 		r->bytes += n;
 		/* Many CSV writers (spreadsheets, .NET, PowerShell) begin with a UTF-8 byte-order
 		 * mark, which would otherwise become part of the first column's name. */
@@ -431,7 +291,7 @@ static bool fill(struct stream_reader *r)
 		r->started = r->started || n > 0;
 		parse(r, p, n);
 		/* A member that ends between records may be followed by a whole stream, header first. */
-		if (r->members != members)
+		if (piece.member_ended)
 			r->between_records = at_boundary(r);
 	}
 	return true;
@@ -494,21 +354,14 @@ struct stream_reader *stream_reader_open(const char *path)
 
 	memset(r, 0, sizeof *r);
 	r->name = pm_strdup(use_stdin ? "stdin" : path);
-	r->fd = use_stdin ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
-	if (r->fd < 0)
+	int fd = use_stdin ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		pm_die(PM_EXIT_IO, "%s: %s", r->name, strerror(errno));
-	r->raw = pm_malloc(RAW_CAP);
-	/* gzip if it starts with gzip's magic bytes; anything else is read as plain CSV. */
-	while (r->z.avail_in < 2 && !r->raw_eof)
-		read_raw(r, r->z.avail_in);
-	r->gzip = r->z.avail_in >= 2 && r->raw[0] == 0x1f && r->raw[1] == 0x8b;
-	if (r->gzip && (inflateInit2(&r->z, 15 + 16) != Z_OK || !(r->fast = libdeflate_alloc_decompressor())))
-		pm_die(PM_EXIT_IO, "%s: cannot start the gzip reader", r->name);
+	r->input = stream_input_open(fd, r->name);
 	if (csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL | CSV_REPALL_NL) != 0)
 		pm_die(PM_EXIT_IO, "out of memory (csv parser)");
 	csv_set_space_func(&r->parser, keep_spaces);
 	csv_set_blk_size(&r->parser, 4096);
-	r->chunk = pm_malloc(CHUNK);
 	r->slots_cap = 64;
 	r->slots = pm_malloc(r->slots_cap * sizeof *r->slots);
 	bytebuf_reserve(&r->arena, CHUNK);
@@ -567,15 +420,8 @@ uint64_t stream_reader_bytes(const struct stream_reader *r)
 
 void stream_reader_close(struct stream_reader *r)
 {
-	if (close(r->fd) != 0)
-		pm_die(PM_EXIT_IO, "%s: close failed: %s", r->name, strerror(errno));
-	if (r->gzip) {
-		inflateEnd(&r->z);
-		libdeflate_free_decompressor(r->fast);
-	}
+	stream_input_close(r->input);
 	csv_free(&r->parser);
-	free(r->raw);
-	free(r->chunk);
 	free(r->slots);
 	free(r->rec_first);
 	free(r->out);

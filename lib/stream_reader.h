@@ -1,9 +1,10 @@
 /*
  * stream_reader: reads a pm stream (gzip, one or more members, or plain CSV) one
- * record at a time.  The first record is the header; every record must have as many
- * fields as the header.  A truncated or corrupt stream, malformed CSV or a wrong
- * field count is fatal (exit 3) and names the record reached: a stream is never
- * silently shorter than what was written.
+ * record at a time, parsing the CSV bytes stream_input.h gives it.  The first
+ * record is the header; every record must have as many fields as the header.
+ * A truncated or corrupt stream, malformed CSV or a wrong field count is fatal
+ * (exit 3) and names the record reached: a stream is never silently shorter
+ * than what was written.
  *
  * Memory stays at one input chunk plus the records parsed from it.
  */

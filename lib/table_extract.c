@@ -5,6 +5,7 @@
 #include "db.h"
 #include "pm_error.h"
 #include "progress.h"
+#include "sql_format.h"
 #include "stream_writer.h"
 #include "table_desc.h"
 #include "table_extract.h"
@@ -40,61 +41,47 @@ static void check_columns(const struct table_desc *t, const struct namelist *nam
  * --after values travel as parameters into custom settings, because COPY (query)
  * cannot take parameters, and are read back cast to each key column's own type.
  */
-static void append_after(PGconn *conn, struct bytebuf *sql, const struct table_desc *t,
-			 const struct namelist *order, const struct namelist *after)
+static void after_clause(PGconn *conn, struct bytebuf *out, const struct table_desc *t, const struct namelist *order,
+			 const struct namelist *after)
 {
+	struct bytebuf values = { 0 };
 	char name[32];
 
 	if (after->n != order->n)
 		pm_die(PM_EXIT_USAGE, "%s: --after has %zu values for a key of %zu columns", t->label, after->n,
 		       order->n);
-	bytebuf_puts(sql, " AND (");
-	db_append_ident_list(conn, sql, order->items, order->n, NULL);
-	bytebuf_puts(sql, ") > (");
 	for (size_t i = 0; i < after->n; i++) {
 		snprintf(name, sizeof name, "pm.after_%zu", i + 1);
 		const char *params[2] = { name, after->items[i] };
 		db_command(conn, "setting --after", "SELECT pg_catalog.set_config($1, $2, true)", 2, params);
 		const char *type = t->columns[table_desc_find(t, order->items[i])].type;
-		bytebuf_puts(sql, i ? ", CAST(pg_catalog.current_setting('" : "CAST(pg_catalog.current_setting('");
-		bytebuf_puts(sql, name);
-		bytebuf_puts(sql, "') AS ");
-		bytebuf_puts(sql, type);
-		bytebuf_putc(sql, ')');
+		sql_appendf(&values, conn, "%sCAST(pg_catalog.current_setting('%s') AS %s)", i ? ", " : "", name, type);
 	}
-	bytebuf_putc(sql, ')');
+	sql_printf(out, conn, " AND (%N) > (%s)", NULL, order, bytebuf_cstr(&values));
+	bytebuf_free(&values);
 }
 
 static void build_query(PGconn *conn, struct bytebuf *sql, const struct table_desc *t,
 			const struct extract_options *o, const struct namelist *cols, const struct namelist *order)
 {
-	char num[64];
+	struct bytebuf where = { 0 }, after = { 0 }, shard = { 0 }, limit = { 0 };
 
-	bytebuf_puts(sql, "COPY (SELECT ");
-	db_append_ident_list(conn, sql, cols->items, cols->n, NULL);
-	bytebuf_puts(sql, " FROM ");
-	bytebuf_puts(sql, t->qualified);
-	bytebuf_puts(sql, " WHERE true");
-	if (o->where) {
-		bytebuf_puts(sql, " AND (");
-		bytebuf_puts(sql, o->where);
-		bytebuf_puts(sql, "\n)"); /* the newline ends a trailing -- comment in --where */
-	}
+	if (o->where) /* the newline ends a trailing -- comment in --where */
+		sql_appendf(&where, conn, " AND (%s\n)", o->where);
 	if (o->after.n)
-		append_after(conn, sql, t, order, &o->after);
-	if (o->nshards) {
-		bytebuf_puts(sql, " AND abs(pg_catalog.hashtextextended(ROW(");
-		db_append_ident_list(conn, sql, order->items, order->n, NULL);
-		snprintf(num, sizeof num, ")::text, 0) %% %u) = %u", o->nshards, o->shard - 1);
-		bytebuf_puts(sql, num);
-	}
-	bytebuf_puts(sql, " ORDER BY ");
-	db_append_ident_list(conn, sql, order->items, order->n, NULL);
-	if (o->limit >= 0) {
-		snprintf(num, sizeof num, " LIMIT %lld", o->limit);
-		bytebuf_puts(sql, num);
-	}
-	bytebuf_puts(sql, ") TO STDOUT WITH (FORMAT csv)");
+		after_clause(conn, &after, t, order, &o->after);
+	if (o->nshards)
+		sql_appendf(&shard, conn, " AND abs(pg_catalog.hashtextextended(ROW(%N)::text, 0) %% %u) = %u", NULL, order,
+			    o->nshards, o->shard - 1);
+	if (o->limit >= 0)
+		sql_appendf(&limit, conn, " LIMIT %lld", o->limit);
+	sql_appendf(sql, conn, "COPY (SELECT %N FROM %s WHERE true%s%s%s ORDER BY %N%s) TO STDOUT WITH (FORMAT csv)", NULL,
+		    cols, t->qualified, bytebuf_cstr(&where), bytebuf_cstr(&after), bytebuf_cstr(&shard), NULL, order,
+		    bytebuf_cstr(&limit));
+	bytebuf_free(&where);
+	bytebuf_free(&after);
+	bytebuf_free(&shard);
+	bytebuf_free(&limit);
 }
 
 void table_extract(PGconn *conn, const struct extract_options *o, struct stream_writer *out)

@@ -102,36 +102,27 @@ static bool is_integer_type(const char *type)
 	return strcmp(type, "smallint") == 0 || strcmp(type, "integer") == 0 || strcmp(type, "bigint") == 0;
 }
 
-/* Column c as the old key: NULL stays NULL; a new key the map lacks is told apart, never NULL. */
-static void append_through_keymap(PGconn *conn, struct bytebuf *sql, const char *column, size_t k)
+/* Column c as the old key: NULL stays NULL; a new key the map lacks is told apart, never NULL.
+ * Into out, emptied first; returned as a C string. */
+static const char *through_keymap(PGconn *conn, struct bytebuf *out, const char *column, size_t k)
 {
-	char alias[32];
-
-	snprintf(alias, sizeof alias, "k%zu", k);
-	bytebuf_puts(sql, "CASE WHEN t.");
-	db_append_ident(conn, sql, column);
-	bytebuf_puts(sql, " IS NULL THEN NULL ELSE coalesce(");
-	bytebuf_puts(sql, alias);
-	bytebuf_puts(sql, ".old_key::text, 'no key map entry for ' || t.");
-	db_append_ident(conn, sql, column);
-	bytebuf_puts(sql, ") END");
+	return sql_printf(out, conn,
+			  "CASE WHEN t.%I IS NULL THEN NULL ELSE coalesce(k%zu.old_key::text, 'no key map entry for ' || t.%I) END",
+			  column, k, column);
 }
 
-/* LEFT JOIN pm."keymap_MAP" kI ON kI.new_key = t.column: the alias kI matches append_through_keymap's. */
+/* LEFT JOIN pm."keymap_MAP" kI ON kI.new_key = t.column: the alias kI matches through_keymap's. */
 static void append_keymap_join(PGconn *conn, struct bytebuf *sql, const char *map, size_t i, const char *column)
 {
-	bytebuf_puts(sql, " LEFT JOIN ");
-	keymap_table_append(conn, sql, map);
-	sql_appendf(sql, conn, " k%zu ON k%zu.new_key = t.%I", i, i, column);
+	struct bytebuf table = { 0 };
+
+	keymap_table_append(conn, &table, map);
+	sql_appendf(sql, conn, " LEFT JOIN %s k%zu ON k%zu.new_key = t.%I", bytebuf_cstr(&table), i, i, column);
+	bytebuf_free(&table);
 }
 
-static void build_query(struct verify_side *s, struct bytebuf *sql, const struct namelist *key,
-			const struct namelist *keymaps)
+static void check_keymaps(const struct table_desc *t, const struct namelist *keymaps)
 {
-	PGconn *conn = s->conn;
-	const struct table_desc *t = s->table;
-	char alias[32];
-
 	for (size_t i = 0; i < keymaps->n; i++) {
 		char *col;
 		const char *map;
@@ -143,60 +134,48 @@ static void build_query(struct verify_side *s, struct bytebuf *sql, const struct
 			pm_die(PM_EXIT_USAGE, "--keymap: the name \"%s\" is longer than %d bytes", map, KEYMAP_NAME_MAX);
 		free(col);
 	}
-	bytebuf_puts(sql, "COPY (SELECT ");
+}
+
+static void build_query(struct verify_side *s, struct bytebuf *sql, const struct namelist *key,
+			const struct namelist *keymaps)
+{
+	PGconn *conn = s->conn;
+	const struct table_desc *t = s->table;
+	struct bytebuf list = { 0 }, joins = { 0 }, order = { 0 }, expr = { 0 };
+
+	check_keymaps(t, keymaps);
 	for (size_t i = 0; i < t->ncolumns; i++) {
-		const char *c = t->columns[i].name;
-		if (i)
-			bytebuf_puts(sql, ", ");
+		const char *c = t->columns[i].name, *sep = i ? ", " : "";
 		if (keymap_of(keymaps, c) && namelist_find(key, c) >= 0) {
-			append_through_keymap(conn, sql, c, i);
-			bytebuf_puts(sql, " AS ");
-			db_append_ident(conn, sql, c);
+			sql_appendf(&list, conn, "%s%s AS %I", sep, through_keymap(conn, &expr, c, i), c);
+			append_keymap_join(conn, &joins, keymap_of(keymaps, c), i, c);
 		} else {
-			bytebuf_puts(sql, "t.");
-			db_append_ident(conn, sql, c);
+			sql_appendf(&list, conn, "%st.%I", sep, c);
 		}
-	}
-	bytebuf_puts(sql, " FROM ");
-	bytebuf_puts(sql, t->qualified);
-	bytebuf_puts(sql, " t");
-	for (size_t i = 0; i < t->ncolumns; i++) {
-		const char *map = keymap_of(keymaps, t->columns[i].name);
-		if (map && namelist_find(key, t->columns[i].name) >= 0)
-			append_keymap_join(conn, sql, map, i, t->columns[i].name);
 	}
 	/* record_key's order: NULL first, whole numbers by value, then other text by its bytes. */
-	bytebuf_puts(sql, " ORDER BY ");
 	for (size_t i = 0; i < key->n; i++) {
-		int c = table_desc_find(t, key->items[i]);
+		const char *k = key->items[i], *sep = i ? ", " : "";
+		int c = table_desc_find(t, k);
 		if (c < 0)
-			pm_die(PM_EXIT_USAGE, "%s: --key: no column \"%s\"", t->label, key->items[i]);
+			pm_die(PM_EXIT_USAGE, "%s: --key: no column \"%s\"", t->label, k);
 		if (!is_integer_type(t->columns[c].type))
 			pm_die(PM_EXIT_USAGE, "%s: --key: column \"%s\" is %s: a table side needs integer key columns",
-			       t->label, key->items[i], t->columns[c].type);
-		if (i)
-			bytebuf_puts(sql, ", ");
-		if (keymap_of(keymaps, key->items[i])) {
-			snprintf(alias, sizeof alias, "k%d", c);
-			bytebuf_puts(sql, "t.");
-			db_append_ident(conn, sql, key->items[i]);
-			bytebuf_puts(sql, " IS NOT NULL, ");
-			bytebuf_puts(sql, alias);
-			bytebuf_puts(sql, ".old_key IS NULL, ");
-			bytebuf_puts(sql, alias);
-			bytebuf_puts(sql, ".old_key, (");
-			append_through_keymap(conn, sql, key->items[i], (size_t)c);
-			bytebuf_puts(sql, ") COLLATE \"C\"");
-		} else {
-			bytebuf_puts(sql, "t.");
-			db_append_ident(conn, sql, key->items[i]);
-			/* A NOT NULL column has no NULL to put first, and its index gives the order
-			 * only without the clause (a primary key is ASC NULLS LAST): no sort. */
-			if (!t->columns[c].not_null)
-				bytebuf_puts(sql, " NULLS FIRST");
-		}
+			       t->label, k, t->columns[c].type);
+		if (keymap_of(keymaps, k))
+			sql_appendf(&order, conn, "%st.%I IS NOT NULL, k%d.old_key IS NULL, k%d.old_key, (%s) COLLATE \"C\"",
+				    sep, k, c, c, through_keymap(conn, &expr, k, (size_t)c));
+		/* A NOT NULL column has no NULL to put first, and its index gives the order
+		 * only without the clause (a primary key is ASC NULLS LAST): no sort. */
+		else
+			sql_appendf(&order, conn, "%st.%I%s", sep, k, t->columns[c].not_null ? "" : " NULLS FIRST");
 	}
-	bytebuf_puts(sql, ") TO STDOUT");
+	sql_appendf(sql, conn, "COPY (SELECT %s FROM %s t%s ORDER BY %s) TO STDOUT", bytebuf_cstr(&list), t->qualified,
+		    bytebuf_cstr(&joins), bytebuf_cstr(&order));
+	bytebuf_free(&list);
+	bytebuf_free(&joins);
+	bytebuf_free(&order);
+	bytebuf_free(&expr);
 }
 
 /* pm."keymap_NAME" read in this side's snapshot, new key to old key. */
@@ -208,9 +187,10 @@ static struct keymap *load_reverse_keymap(struct verify_side *s, const char *nam
 	size_t len;
 	char *row;
 
-	bytebuf_puts(&sql, "COPY (SELECT new_key, old_key FROM ");
-	keymap_table_append(s->conn, &sql, name);
-	bytebuf_puts(&sql, ") TO STDOUT");
+	struct bytebuf table = { 0 };
+	keymap_table_append(s->conn, &table, name);
+	sql_printf(&sql, s->conn, "COPY (SELECT new_key, old_key FROM %s) TO STDOUT", bytebuf_cstr(&table));
+	bytebuf_free(&table);
 	snprintf(what, sizeof what, "%s: reading key map %s", s->table->label, name);
 	struct keymap *m = keymap_new(name);
 	struct db_copy_rows *rows = db_copy_rows_open(s->conn, what, bytebuf_cstr(&sql));
@@ -331,52 +311,40 @@ static const char fk_sql[] =
 static void orphan_check(struct verify_side *s, PGresult *fks, int from, int to, verify_finding found, void *ctx)
 {
 	const struct table_desc *t = s->table;
-	struct bytebuf sql = { 0 }, columns = { 0 };
+	PGconn *conn = s->conn;
+	struct bytebuf sql = { 0 }, columns = { 0 }, keys = { 0 }, joins = { 0 }, expr = { 0 };
+	struct bytebuf fk = { 0 }, matches = { 0 }, set = { 0 };
 
-	bytebuf_puts(&sql, "COPY (SELECT ");
 	for (size_t i = 0; i < s->key_names.n; i++) {
-		const char *k = s->key_names.items[i];
-		bytebuf_puts(&sql, i ? ", " : "");
-		if (keymap_of(&s->keymaps, k))
-			append_through_keymap(s->conn, &sql, k, (size_t)table_desc_find(t, k));
-		else {
-			bytebuf_puts(&sql, "t.");
-			db_append_ident(s->conn, &sql, k);
+		const char *k = s->key_names.items[i], *map = keymap_of(&s->keymaps, k);
+		size_t c = (size_t)table_desc_find(t, k);
+		if (map) {
+			sql_appendf(&keys, conn, "%s%s", i ? ", " : "", through_keymap(conn, &expr, k, c));
+			append_keymap_join(conn, &joins, map, c, k);
+		} else {
+			sql_appendf(&keys, conn, "%st.%I", i ? ", " : "", k);
 		}
 	}
-	bytebuf_puts(&sql, ", ");
-	bytebuf_puts(&sql, to - from > 1 ? "ROW(" : "");
 	for (int r = from; r < to; r++) {
-		bytebuf_puts(&sql, r > from ? ", t." : "t.");
-		db_append_ident(s->conn, &sql, db_value(fks, r, 2));
-		bytebuf_puts(&columns, r > from ? "," : "");
-		bytebuf_puts(&columns, db_value(fks, r, 2));
+		const char *col = db_value(fks, r, 2), *ref = db_value(fks, r, 3);
+		sql_appendf(&fk, conn, "%st.%I", r > from ? ", " : "", col);
+		bytebuf_puts(&columns, r > from ? "," : ""); /* for the report, not SQL */
+		bytebuf_puts(&columns, col);
+		sql_appendf(&matches, conn, " AND r.%I = t.%I", ref, col);
+		sql_appendf(&set, conn, " AND t.%I IS NOT NULL", col); /* MATCH SIMPLE: a NULL in the key checks nothing */
 	}
-	bytebuf_puts(&sql, to - from > 1 ? ")::text FROM " : "::text FROM ");
-	bytebuf_puts(&sql, t->qualified);
-	bytebuf_puts(&sql, " t");
-	for (size_t i = 0; i < s->key_names.n; i++) {
-		const char *map = keymap_of(&s->keymaps, s->key_names.items[i]);
-		if (map)
-			append_keymap_join(s->conn, &sql, map, (size_t)table_desc_find(t, s->key_names.items[i]),
-					   s->key_names.items[i]);
-	}
-	bytebuf_puts(&sql, " WHERE NOT EXISTS (SELECT FROM ");
-	bytebuf_puts(&sql, db_value(fks, from, 1)); /* regclass text: quoted as needed */
-	bytebuf_puts(&sql, " r WHERE true");
-	for (int r = from; r < to; r++) {
-		bytebuf_puts(&sql, " AND r.");
-		db_append_ident(s->conn, &sql, db_value(fks, r, 3));
-		bytebuf_puts(&sql, " = t.");
-		db_append_ident(s->conn, &sql, db_value(fks, r, 2));
-	}
-	bytebuf_puts(&sql, ")");
-	for (int r = from; r < to; r++) { /* MATCH SIMPLE: a NULL in the key checks nothing */
-		bytebuf_puts(&sql, " AND t.");
-		db_append_ident(s->conn, &sql, db_value(fks, r, 2));
-		bytebuf_puts(&sql, " IS NOT NULL");
-	}
-	bytebuf_puts(&sql, " ORDER BY 1) TO STDOUT");
+	/* The referenced table as regclass text: quoted as needed. */
+	sql_printf(&sql, conn,
+		   "COPY (SELECT %s, %s%s%s::text FROM %s t%s WHERE NOT EXISTS (SELECT FROM %s r WHERE true%s)%s"
+		   " ORDER BY 1) TO STDOUT",
+		   bytebuf_cstr(&keys), to - from > 1 ? "ROW(" : "", bytebuf_cstr(&fk), to - from > 1 ? ")" : "",
+		   t->qualified, bytebuf_cstr(&joins), db_value(fks, from, 1), bytebuf_cstr(&matches), bytebuf_cstr(&set));
+	bytebuf_free(&keys);
+	bytebuf_free(&joins);
+	bytebuf_free(&expr);
+	bytebuf_free(&fk);
+	bytebuf_free(&matches);
+	bytebuf_free(&set);
 
 	char what[300];
 	snprintf(what, sizeof what, "%s: looking for orphans", t->label);

@@ -43,6 +43,9 @@ int main(void)
 	got = sql_printf(&b, conn, "%d %zu %llu %d", -7, (size_t)42, 18446744073709551615ULL, 0);
 	ok(strcmp(got, "-7 42 18446744073709551615 0") == 0, "%%d, %%zu, %%llu: %s", got);
 
+	got = sql_printf(&b, conn, "%u %u %lld %lld", 4294967295U, 0U, -9223372036854775807LL - 1, 5LL);
+	ok(strcmp(got, "4294967295 0 -9223372036854775808 5") == 0, "%%u, %%lld: %s", got);
+
 	got = sql_printf(&b, conn, "SELECT 100%% FROM k%zu", (size_t)3);
 	ok(strcmp(got, "SELECT 100% FROM k3") == 0, "%%%% and a directive right after text: %s", got);
 
