@@ -40,16 +40,16 @@ setup() {
 
 @test "--lock waits for a lock held elsewhere and loads nothing before it has it" {
 	psql -X -q -c "SELECT pg_advisory_lock_shared(42)" -c "SELECT pg_sleep(300)" >/dev/null 2>&1 &
-	wait_for "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted" 1
+	wait_for "SELECT count(*) FROM pg_locks WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND locktype = 'advisory' AND granted" 1
 	pm-load -t t -i "$BATS_TEST_TMPDIR/one.csv" --lock 42 &
 	load=$!
-	wait_for "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND mode = 'ExclusiveLock'" 1
+	wait_for "SELECT count(*) FROM pg_locks WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND locktype = 'advisory' AND NOT granted AND mode = 'ExclusiveLock'" 1
 	assert_equal "$(sql "SELECT count(*) FROM t")" 0
-	sql "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted" >/dev/null
+	sql "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND locktype = 'advisory' AND granted" >/dev/null
 	wait "$load"
 	assert_equal "$(sql "SELECT count(*) FROM t")" 2
 	# Held to the end of its own transaction only.
-	assert_equal "$(sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")" 0
+	assert_equal "$(sql "SELECT count(*) FROM pg_locks WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND locktype = 'advisory'")" 0
 }
 
 @test "bad --checkpoint and --lock values are usage errors before connecting" {

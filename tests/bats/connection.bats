@@ -20,10 +20,10 @@ setup() {
 	# Half the stream, enough to fill the reader's buffer and start the COPY.
 	zcat src.gz | head -n 10000 >&"$w"
 	for _ in $(seq 100); do
-		[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pm-load' AND query LIKE 'COPY%'")" = 1 ] && break
+		[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'pm-load' AND query LIKE 'COPY%'")" = 1 ] && break
 		sleep 0.1
 	done
-	assert_equal "$(sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'pm-load'")" 1
+	assert_equal "$(sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'pm-load'")" 1
 	zcat src.gz | tail -n +10001 >&"$w" || true
 	exec {w}>&-
 	rc=0

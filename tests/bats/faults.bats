@@ -60,7 +60,7 @@ refused_as_truncated() { # file
 wait_for_backend() { # application_name pattern
 	local i
 	for i in $(seq 200); do
-		[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$1' AND state = 'active' AND query LIKE '$2'")" = 1 ] && return 0
+		[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = '$1' AND state = 'active' AND query LIKE '$2'")" = 1 ] && return 0
 		sleep 0.1
 	done
 	echo "no backend of $1 running $2" >&2
@@ -68,7 +68,7 @@ wait_for_backend() { # application_name pattern
 }
 
 terminate() { # application_name
-	assert_equal "$(sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '$1'")" 1
+	assert_equal "$(sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND application_name = '$1'")" 1
 }
 
 # The cluster pg_virtualenv made, restarted in fast mode (every session ends) by its own pg_ctl.

@@ -138,13 +138,13 @@ hold_chunk_lock() {
 	local key
 	key=$(sed -n 's/^PM_LOCK_KEY=//p' "$PM_ROOT/pipelines/lib.sh")
 	psql -X -q -c "SELECT pg_advisory_lock_shared($key)" -c "SELECT pg_sleep(300)" >/dev/null 2>&1 &
-	wait_for "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND mode = 'ShareLock'" 1
+	wait_for "SELECT count(*) FROM pg_locks WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND locktype = 'advisory' AND granted AND mode = 'ShareLock'" 1
 }
 release_chunk_lock() {
-	sql "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND mode = 'ShareLock'" >/dev/null
+	sql "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND locktype = 'advisory' AND granted AND mode = 'ShareLock'" >/dev/null
 }
 loads_waiting() { # N: until N chunk loads wait for the lock
-	wait_for "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pm-staged-%' AND wait_event_type = 'Lock'" "$1"
+	wait_for "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'pm-staged-%' AND wait_event_type = 'Lock'" "$1"
 }
 
 @test "two steps at once: one moves the chunk, the other leaves; nothing is loaded twice" {
